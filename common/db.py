@@ -1,0 +1,113 @@
+"""SQLAlchemy 2 engine and sessions; `transaction()` is the one place that commits.
+
+A request gets one session, opened on first use and closed at teardown. `transaction()` may be
+nested (the idempotency wrapper opens the outer one): only the outermost commits, so the key row
+and the effect it guards land together or not at all.
+"""
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+def engine_url(database_url: str) -> str:
+    """SQLAlchemy wants the psycopg 3 driver named explicitly."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    return database_url
+
+
+def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "wms") -> Engine:
+    return create_engine(
+        engine_url(database_url),
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"application_name": application_name, "connect_timeout": 5},
+    )
+
+
+def init_app(app: Flask, engine: Engine | None = None) -> None:
+    settings = app.config["SETTINGS"]
+    engine = engine or make_engine(settings.database_url, application_name=settings.service)
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    """This request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+        g.db_depth = 0
+    return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a unit of work; the outermost block commits, any exception rolls everything back."""
+    s = session()
+    g.db_depth += 1
+    try:
+        yield s
+        if g.db_depth == 1:
+            s.commit()
+    except BaseException:
+        if g.db_depth == 1:
+            s.rollback()
+        raise
+    finally:
+        g.db_depth -= 1
+
+
+@contextmanager
+def standalone(sessionmaker_: sessionmaker) -> Iterator[Session]:
+    """A unit of work outside a request (jobs, scripts): commit on success, roll back on error."""
+    s = sessionmaker_()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def advisory_key(*parts: str) -> int:
+    """A stable signed 64-bit key for pg advisory locks."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def try_advisory_xact_lock(s: Session, *parts: str) -> bool:
+    """Take a transaction-scoped advisory lock without waiting; False when someone holds it."""
+    return bool(s.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                          {"k": advisory_key(*parts)}).scalar())
+
+
+def advisory_xact_lock(s: Session, *parts: str) -> None:
+    """Take a transaction-scoped advisory lock, waiting for it."""
+    s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(*parts)})
+
+
+class Base(DeclarativeBase):
+    """Each service declares its own base with its schema; this one only carries shared typing."""

@@ -1,0 +1,34 @@
+"""gunicorn settings shared by the four services; each service's gunicorn.conf.py binds its port.
+
+gthread workers: the sync worker closes every connection, and the gateway's keep-alive pool to
+the services is what keeps the extra hop cheap. Two processes on a 2-core box, a few threads each
+so a request waiting on PostgreSQL or another service does not idle a core.
+"""
+import os
+
+from common.config import DEFAULT_PORTS
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+keepalive = 75
+timeout = 30
+graceful_timeout = 30
+backlog = 2048
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def bind_for(service: str) -> list[str]:
+    port = os.environ.get(f"{service.upper()}_PORT") or str(DEFAULT_PORTS[service])
+    host = os.environ.get("BIND_HOST", "127.0.0.1")
+    return [f"{host}:{port}"]
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    """Drop a dead worker's metric files, as prometheus_client's multiprocess mode asks."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

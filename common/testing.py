@@ -1,0 +1,223 @@
+"""Test support shared by every service's tests: per-worker databases, clean state, clients.
+
+Each pytest-xdist worker gets its own PostgreSQL database (migrated once) and its own Redis db
+number, so tests run in parallel and in any order; every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import requests
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Engine
+
+from common import auth
+from common.db import engine_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ("gateway", "stock", "scan", "print")
+TEST_SECRETS = {"INTERNAL_TOKEN": "test-internal-token", "IDENTITY_SECRET": "test-identity-secret"}
+# Cheap hashes for test operators; a real login re-hashes them with the production parameters.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def database_url_for(base_url: str, name: str) -> str:
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def redis_url_for(base_url: str, db: int) -> str:
+    if base_url.startswith("unix://"):
+        path = base_url.split("?", 1)[0]
+        return f"{path}?db={db}"
+    head = base_url.rsplit("/", 1)[0] if base_url.count("/") > 2 else base_url
+    return f"{head}/{db}"
+
+
+def create_test_database(base_url: str) -> str:
+    """A fresh, migrated database for this worker; returns its URL."""
+    name = f"wms_test_{worker_number()}"
+    admin = create_engine(engine_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = database_url_for(base_url, name)
+    subprocess.run([sys.executable, "-m", "common.migrate"], cwd=ROOT, check=True, capture_output=True,
+                   env=os.environ | {"DATABASE_URL": url})
+    return url
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every table of every service schema (the ledger refuses DELETE, not TRUNCATE)."""
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+            "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"), {"schemas": list(SCHEMAS)}
+        ).scalars().all()
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+def identity_headers(badge: str = "EDB_TEST01", roles: tuple[str, ...] = ("admin",), lang: str = "en",
+                     device: str = "HH-TEST", name: str = "Tester") -> dict[str, str]:
+    """What the gateway adds to a request for this operator."""
+    identity = auth.Identity(badge=badge, name=name, roles=tuple(roles), lang=lang, device=device)
+    headers = {auth.TOKEN_HEADER: TEST_SECRETS["INTERNAL_TOKEN"]}
+    headers.update(auth.sign(identity, TEST_SECRETS["IDENTITY_SECRET"]))
+    return headers
+
+
+class ServiceClient:
+    """A Flask test client of one service that calls as a given operator."""
+
+    def __init__(self, app: Flask, badge: str, roles: tuple[str, ...], lang: str = "en"):
+        self.app = app
+        self.client: FlaskClient = app.test_client()
+        self.badge, self.roles, self.lang = badge, roles, lang
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = identity_headers(self.badge, self.roles, self.lang)
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
+        return self.client.open(path, method=method, headers=self._headers(headers), **kwargs)
+
+    def get(self, path: str, **kwargs: Any):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any):
+        return self.request("POST", path, **kwargs)
+
+    def as_(self, badge: str, *roles: str) -> "ServiceClient":
+        return ServiceClient(self.app, badge, tuple(roles))
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is the api.md error body with this status and code; returns its details."""
+    body = response.get_json() if hasattr(response, "get_json") else response.json()
+    assert response.status_code == status, (response.status_code, body)
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]["details"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveStack:
+    """The four services under gunicorn on free ports, talking real HTTP, for one test worker."""
+
+    SERVICES = {"gateway": "gateway", "stock": "stock_service", "scan": "scan_service", "print": "print_service"}
+
+    def __init__(self, env: dict[str, str], log_dir: Path):
+        self.ports = {name: free_port() for name in self.SERVICES}
+        self.env = dict(env)
+        for name, port in self.ports.items():
+            self.env[f"{name.upper()}_PORT"] = str(port)
+            self.env.pop(f"{name.upper()}_URL", None)
+        self.env.update(WEB_CONCURRENCY="1", WEB_THREADS="8")
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def url(self, name: str = "gateway") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, name: str) -> None:
+        package = self.SERVICES[name]
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", f"{package}/gunicorn.conf.py"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.wait_ready(name)
+
+    def wait_ready(self, name: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited: see {self.log_dir / (name + '.log')}")
+            try:
+                if requests.get(self.url(name) + "/healthz", timeout=1).status_code in (200, 503):
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not answer within {timeout}s")
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> "LiveStack":
+        for name in ("stock", "scan", "print", "gateway"):
+            self.start(name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+class Floor:
+    """Operators logged in through the live gateway, each with their own requests.Session."""
+
+    def __init__(self, base: str, engine: Engine):
+        self.base = base
+        self.engine = engine
+
+    def add_operator(self, badge: str, roles: tuple[str, ...], pin: str = "1234", lang: str = "en",
+                     name: str = "Test Operator") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO gateway.operators (badge, name, roles, lang, pin_hash) "
+                "VALUES (:b, :n, :r, :l, :h) ON CONFLICT (badge) DO NOTHING"),
+                {"b": badge, "n": name, "r": list(roles), "l": lang, "h": FAST_HASHER.hash(pin)})
+
+    def login(self, *roles: str, badge: str | None = None, device: str = "HH-01") -> requests.Session:
+        badge = badge or f"EDB_{'_'.join(r[:2].upper() for r in roles)}{abs(hash(roles)) % 1000:03d}"
+        self.add_operator(badge, tuple(roles))
+        session = requests.Session()
+        answer = session.post(f"{self.base}/api/auth/login", json={"badge": badge, "pin": "1234", "device": device},
+                              timeout=10)
+        assert answer.status_code == 200, answer.text
+        session.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+        session.badge = badge  # type: ignore[attr-defined]
+        return session
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def environment(base_db: str, base_redis: str) -> Iterator[dict[str, str]]:
+    """The environment every app and process of this worker runs with."""
+    db_url = create_test_database(base_db)
+    env = dict(os.environ)
+    env.update(TEST_SECRETS)
+    env.update(DATABASE_URL=db_url, REDIS_URL=redis_url_for(base_redis, 1 + worker_number()),
+               WAREHOUSE_TZ="Asia/Shanghai")
+    env.pop("BOOTSTRAP_ADMIN_BADGE", None)
+    env.pop("BOOTSTRAP_ADMIN_PIN", None)
+    yield env

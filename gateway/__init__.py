@@ -1,0 +1,32 @@
+"""The gateway: the only door. Logs people in, checks roles, forwards /api/<service>/..."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from common.app import create_app as create_service_app
+from common.db import standalone
+from gateway import health, openapi_merge, proxy, session_auth
+from gateway.api import auth
+from gateway.domain import operators
+from gateway.models import idempotency_keys
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = create_service_app("gateway", [auth.bp, health.bp, openapi_merge.bp],
+                             idempotency_table=idempotency_keys, overrides=overrides, service_auth=False)
+    session_auth.init_app(app)
+    proxy.init_app(app)
+    _bootstrap_admin(app)
+    return app
+
+
+def _bootstrap_admin(app: Flask) -> None:
+    """Create the first admin from BOOTSTRAP_ADMIN_BADGE / _PIN when there is no admin yet."""
+    settings = app.config["SETTINGS"]
+    if not settings.bootstrap_admin_badge:
+        return
+    with standalone(app.extensions["db_sessionmaker"]) as s:
+        if operators.ensure_bootstrap_admin(s, settings.bootstrap_admin_badge, settings.bootstrap_admin_pin):
+            app.logger.info("bootstrap admin created", extra={"badge": settings.bootstrap_admin_badge})

@@ -1,0 +1,1 @@
+"""The gateway's own endpoints: logging in and managing operators."""

@@ -1,0 +1,1 @@
+"""The floor's rules for print_service, free of Flask: plain functions taking a SQLAlchemy session."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of print_service: one request schema per endpoint (unknown fields raise)."""

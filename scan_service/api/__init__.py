@@ -1,0 +1,4 @@
+"""Thin blueprints of scan_service, one module per scenario: schema in, domain call, serialise."""
+from flask import Blueprint
+
+BLUEPRINTS: list[Blueprint] = []

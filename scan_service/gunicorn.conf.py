@@ -1,0 +1,6 @@
+"""gunicorn settings of scan_service (the shared ones and why: common/gunicorn_defaults.py)."""
+from common.gunicorn_defaults import *  # noqa: F401,F403
+from common.gunicorn_defaults import bind_for
+
+bind = bind_for("scan")
+wsgi_app = "scan_service:create_app()"
