@@ -39,7 +39,8 @@ def forward(service: str, rest: str) -> Response:
     """Pass the request to its service and its answer back, byte for byte."""
     cfg = current_app.extensions["proxy"]
     base = cfg["urls"].get(service)
-    if base is None:
+    # Internal endpoints are for services calling each other, never for a client.
+    if base is None or rest.startswith("internal/"):
         raise NotFoundError()
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers[auth.TOKEN_HEADER] = cfg["token"]
