@@ -21,7 +21,11 @@ venv: $(STAMP)
 run: venv
 	$(BIN)/python -m deploy.devstack run
 
-test: venv
+# The UI tests drive Debian's chromium (Playwright's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: venv browser
 	$(BIN)/python -m deploy.devstack test $(PYTEST_ARGS)
 
 bench: venv
