@@ -79,7 +79,7 @@ class ServiceUnavailableError(AppError):
 def error_response(status: int, code: str, message: str | None = None,
                    details: dict[str, Any] | None = None) -> Response:
     """The api.md error body, with the message in the caller's language."""
-    text = i18n.message(code, _language(), message)
+    text = i18n.message(code, _language(), message, status)
     body = {"error": {"code": code, "message": text, "details": details or {}}}
     return Response(dumps(body), status=status, mimetype="application/json")
 

@@ -37,15 +37,26 @@ def register(messages: dict[str, dict[str, str]]) -> None:
     _CATALOGUE.update(messages)
 
 
-def message(code: str, lang: str, fallback: str | None = None) -> str:
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 422: "invalid_input", 429: "too_many_requests",
+                503: "service_unavailable"}
+
+
+def message(code: str, lang: str, fallback: str | None = None, status: int | None = None) -> str:
+    """The text for `code` in `lang`.
+
+    An English operator gets the error's own specific text when it has one; otherwise the
+    catalogue entry; a code with no entry falls back to the generic text of its HTTP status, so a
+    Chinese operator never reads an English sentence or a bare code.
+    """
+    if lang == "en" and fallback:
+        return fallback
     entry = _CATALOGUE.get(code)
-    if entry and not fallback:
-        return entry.get(lang) or entry.get("en") or code
-    if entry and lang in entry and lang != "en":
-        # A specific English message stays available in details-free form; Chinese operators
-        # get the catalogue text, which is written for them.
-        return entry[lang]
-    return fallback or (entry or {}).get("en") or code
+    if entry is None and status in STATUS_CODES:
+        entry = _CATALOGUE[STATUS_CODES[status]]
+    if entry is None:
+        return fallback or code
+    return entry.get(lang) or entry.get("en") or code
 
 
 def from_accept_language(header: str) -> str:

@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 
@@ -28,7 +28,7 @@ class RequestContextFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.service = self.service
+        record.service = current_app.name if has_app_context() else self.service
         if has_request_context():
             record.request_id = getattr(g, "request_id", None)
             identity = getattr(g, "identity", None)
