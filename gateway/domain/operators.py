@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common.auth import ROLES
 from common.errors import ConflictError, NotFoundError, UnauthorizedError
 from gateway.models import Operator
 
@@ -77,11 +78,9 @@ def ensure_bootstrap_admin(s: Session, badge: str | None, pin: str | None) -> bo
     """Create the first admin from the environment when no admin exists; True if created."""
     if not badge or not pin:
         return False
-    has_admin = s.scalar(select(Operator.badge).where(Operator.roles.any("admin")).limit(1))
+    has_admin = s.scalar(select(Operator.badge).where(literal("admin") == any_(Operator.roles)).limit(1))
     if has_admin:
         return False
-    from common.auth import ROLES
-
     s.execute(insert(Operator).values(badge=badge, name="Administrator", roles=list(ROLES), lang="zh-CN",
                                       pin_hash=hash_pin(pin), active=True)
               .on_conflict_do_nothing(index_elements=["badge"]))
