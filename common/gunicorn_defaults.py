@@ -18,6 +18,8 @@ backlog = 2048
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Four masters (and a second copy of the stack) on one host must not share one control socket.
+control_socket_disable = True
 
 
 def bind_for(service: str) -> list[str]:

@@ -81,7 +81,7 @@ def ensure_bootstrap_admin(s: Session, badge: str | None, pin: str | None) -> bo
     has_admin = s.scalar(select(Operator.badge).where(literal("admin") == any_(Operator.roles)).limit(1))
     if has_admin:
         return False
-    s.execute(insert(Operator).values(badge=badge, name="Administrator", roles=list(ROLES), lang="zh-CN",
-                                      pin_hash=hash_pin(pin), active=True)
-              .on_conflict_do_nothing(index_elements=["badge"]))
-    return True
+    created = s.execute(insert(Operator).values(badge=badge, name="Administrator", roles=list(ROLES), lang="zh-CN",
+                                                pin_hash=hash_pin(pin), active=True)
+                        .on_conflict_do_nothing(index_elements=["badge"]).returning(Operator.badge))
+    return created.scalar() is not None
