@@ -7,7 +7,7 @@ from flask import Flask
 
 from common.app import create_app as create_service_app
 from common.db import standalone
-from gateway import health, openapi_merge, proxy, session_auth, ui
+from gateway import health, openapi_merge, proxy, security, session_auth, ui
 from gateway.api import auth
 from gateway.domain import operators
 from gateway.models import idempotency_keys
@@ -16,6 +16,7 @@ from gateway.models import idempotency_keys
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("gateway", [auth.bp, health.bp, openapi_merge.bp, ui.bp],
                              idempotency_table=idempotency_keys, overrides=overrides, service_auth=False)
+    security.init_app(app)
     session_auth.init_app(app)
     proxy.init_app(app)
     _bootstrap_admin(app)

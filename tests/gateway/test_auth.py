@@ -129,3 +129,14 @@ def test_bootstrap_admin_created_once(apps, clean, engine):
         assert not operators.ensure_bootstrap_admin(s, "EDB_BOOT2", "8642")
         admin = operators.authenticate(s, "EDB_BOOT", "8642")
     assert "admin" in admin.roles and "picker" in admin.roles
+
+
+def test_security_headers_on_pages_and_api(gw):
+    """Pages and API answers carry the security headers; API answers are never cached."""
+    page = gw.get("/")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert "unsafe-eval'" not in page.headers["Content-Security-Policy"].replace("wasm-unsafe-eval'", "")
+    api = gw.post("/api/auth/login", json={"badge": "x", "pin": "y"})
+    assert api.headers["Cache-Control"] == "no-store"
+    assert api.headers["X-Frame-Options"] == "DENY"

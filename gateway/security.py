@@ -1,0 +1,42 @@
+"""Security headers on every gateway response.
+
+The UI loads nothing from elsewhere and runs no inline script, so the policy can be strict; product
+pictures may live on the shop's image host, hence images from https. The camera fallback needs
+`wasm-unsafe-eval` for the ZXing WebAssembly module and camera access for this origin.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob: https:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+])
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _secure(response: Response) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            # Answers carry stock and people's work: no shared cache may keep them.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
