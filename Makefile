@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test bench lint venv browser clean
+.PHONY: run test lint venv browser clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,6 @@ browser:
 
 test: venv browser
 	$(BIN)/python -m deploy.devstack test $(PYTEST_ARGS)
-
-bench: venv
-	$(BIN)/python -m deploy.devstack bench
 
 lint: venv
 	$(BIN)/python -m ruff check .
