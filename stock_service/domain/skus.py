@@ -1,22 +1,32 @@
-"""SKUs and their barcodes."""
+"""SKUs and their barcodes: creating them, looking an item up by any code, retiring one."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.errors import ConflictError, NotFoundError
-from stock_service.models import Barcode, Sku
+from stock_service.domain import barcodes as codes
+from stock_service.domain import ledger
+from stock_service.domain.ledger import Move
+from stock_service.models import Balance, Barcode, Location, Sku
+
+STORAGE_KINDS = ("bin", "basket")
 
 
 def create(s: Session, *, sku: str, name: str, spec: str = "", barcodes: list[str] = (),
-           image_url: str | None = None) -> Sku:
+           image_url: str | None = None, home_bin: str | None = None) -> Sku:
     """Add a SKU with its barcodes; a SKU code or barcode already in use is a 409."""
+    codes.check(list(barcodes))
+    if home_bin is not None:
+        ledger.location(s, home_bin, "home_bin")
     if s.get(Sku, sku) is not None:
         raise ConflictError(code="sku_exists", details={"sku": sku})
     taken = s.scalars(select(Barcode).where(Barcode.code.in_(list(barcodes)))).all()
     if taken:
         raise ConflictError(code="barcode_taken", details={"barcode": taken[0].code, "sku": taken[0].sku})
-    item = Sku(sku=sku, name=name, spec=spec, image_url=image_url, active=True,
+    item = Sku(sku=sku, name=name, spec=spec, image_url=image_url, active=True, home_bin=home_bin,
                barcodes=[Barcode(code=code) for code in dict.fromkeys(barcodes)])
     s.add(item)
     s.flush()
@@ -28,3 +38,50 @@ def get(s: Session, sku: str) -> Sku:
     if item is None:
         raise NotFoundError(code="unknown_sku", details={"sku": sku})
     return item
+
+
+def by_code(s: Session, code: str, field: str = "code") -> Sku:
+    """The SKU a scanned code names, or 404 unknown_code."""
+    item = codes.resolve(s, code)
+    if item is None:
+        raise NotFoundError(code="unknown_code", details={field: code})
+    return item
+
+
+def lookup(s: Session, code: str) -> dict[str, Any]:
+    """What the item lookup screen shows: the item, its stock on hand and the bins holding it."""
+    item = by_code(s, code)
+    rows = s.execute(select(Balance.location, Balance.qty).join(Location, Location.code == Balance.location)
+                     .where(Balance.sku == item.sku, Balance.qty != 0, Location.kind == "bin")
+                     .order_by(Location.sequence, Location.code)).all()
+    on_hand = on_hand_of(s, item.sku)
+    return {"sku": item.sku, "name": item.name, "spec": item.spec, "image_url": item.image_url,
+            "barcodes": [b.code for b in item.barcodes], "active": item.active, "on_hand": on_hand,
+            "bins": [{"location": r.location, "qty": r.qty} for r in rows]}
+
+
+def on_hand_of(s: Session, sku: str) -> int:
+    """Units in storage bins and in pickers' baskets (picked stock stays promised until it ships)."""
+    return s.scalar(select(func.coalesce(func.sum(Balance.qty), 0))
+                    .join(Location, Location.code == Balance.location)
+                    .where(Balance.sku == sku, Location.kind.in_(STORAGE_KINDS)))
+
+
+def disable(s: Session, actor: Any, sku: str, reason: str) -> dict[str, Any]:
+    """Stop selling a SKU: its negative balances are written off to zero and its bins are freed.
+
+    Units still physically on a shelf must be moved or counted away first (409 stock_on_hand).
+    """
+    item = get(s, sku)
+    rows = s.scalars(select(Balance).where(Balance.sku == sku, Balance.qty != 0)
+                     .order_by(Balance.location, Balance.lot)).all()
+    positive = [{"location": b.location, "qty": b.qty} for b in rows if b.qty > 0]
+    if positive:
+        raise ConflictError(code="stock_on_hand", details={"sku": sku, "bins": positive})
+    moves = [Move("adjust", sku, -b.qty, None, b.location, b.lot, reason=reason, reference=f"disable:{sku}")
+             for b in rows]
+    written = ledger.apply(s, actor, moves) if moves else []
+    item.active = False
+    item.home_bin = None
+    s.flush()
+    return {"sku": sku, "active": False, "freed": [{"location": m.to_location, "qty": m.qty} for m in written]}

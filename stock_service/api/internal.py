@@ -1,0 +1,67 @@
+"""What scan_service asks of stock (docs/internal-api.md); the gateway refuses these from outside.
+
+Screens they serve: pick (plan, picks), verify (shipments), returns arrival, order import (allocations).
+"""
+from flask import Blueprint, request
+
+from common.auth import current
+from common.db import transaction
+from common.endpoint import Api
+from common.idempotency import HEADER
+from stock_service.domain import orders
+from stock_service.schemas.internal import AllocationIn, AllocationOut, EmptyIn, PickIn, PlanIn, ReturnIn, ShipmentIn
+from stock_service.schemas.stock import MovementOut
+
+bp = Blueprint("internal", __name__, url_prefix="/api/stock/internal")
+api = Api(bp, "stock")
+# The operators on whose behalf scan_service calls: order import, picking, verification, returns.
+FLOOR = ("picker", "verifier", "supervisor", "stock_manager", "receiver")
+_movements = MovementOut(many=True)
+
+
+def _written(movements: list, new: bool) -> tuple[dict, int]:
+    return {"movements": _movements.dump(movements)}, 201 if new else 200
+
+
+@api.route("POST", "/allocations", body=AllocationIn, response=AllocationOut, status=201, roles=FLOOR,
+           errors=(404, 409, 422))
+def allocate(body: dict):
+    """Promise stock to an imported order; a repeat of the order number returns the existing allocation."""
+    with transaction() as s:
+        allocation, new = orders.allocate(s, body["order_no"], body["lines"])
+        return allocation, 201 if new else 200
+
+
+@api.route("POST", "/allocations/<order_no>/release", body=EmptyIn, roles=FLOOR, errors=(404,))
+def release(order_no: str, body: dict):
+    """Give an order's stock back (cancel, intercept)."""
+    with transaction() as s:
+        return orders.release(s, order_no)
+
+
+@api.route("POST", "/pick-plan", body=PlanIn, roles=FLOOR, errors=(404, 422), idempotent=False)
+def pick_plan(body: dict):
+    """Pick tasks in walking order for a basket's orders (read-only)."""
+    with transaction() as s:
+        return orders.pick_plan(s, body["lines"])
+
+
+@api.route("POST", "/picks", body=PickIn, status=201, roles=FLOOR, errors=(404, 409, 422))
+def picks(body: dict):
+    """Units picked from bins into the basket; idempotent by reference."""
+    with transaction() as s:
+        return _written(*orders.pick(s, current(), request.headers.get(HEADER), **body))
+
+
+@api.route("POST", "/shipments", body=ShipmentIn, status=201, roles=FLOOR, errors=(404, 409, 422))
+def shipments(body: dict):
+    """A verified parcel leaves: basket → out, the order's allocation used up; idempotent by order number."""
+    with transaction() as s:
+        return _written(*orders.ship(s, current(), request.headers.get(HEADER), **body))
+
+
+@api.route("POST", "/returns", body=ReturnIn, status=201, roles=FLOOR, errors=(404, 422))
+def returns(body: dict):
+    """A parcel came back: units to the returns shelf; idempotent by reference."""
+    with transaction() as s:
+        return _written(*orders.returned(s, current(), request.headers.get(HEADER), **body))

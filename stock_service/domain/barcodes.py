@@ -1,0 +1,52 @@
+"""What a scanned code means: an item barcode (EAN/UPC, Code 128, GS1 with a GTIN) or a SKU code."""
+from __future__ import annotations
+
+from biip import parse
+from biip.gs1_messages import GS1Message
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from codes import gtin
+from common.errors import InvalidInputError
+from stock_service.models import Barcode, Sku
+
+
+def check(codes: list[str], field: str = "barcodes") -> None:
+    """A code that looks like a GTIN (8, 12, 13 or 14 digits) must carry its right check digit."""
+    for index, code in enumerate(codes):
+        if gtin.looks_like_gtin(code) and not gtin.is_valid_gtin(code):
+            raise InvalidInputError(code="invalid_barcode", details={field: {str(index): code}, "barcode": code})
+
+
+def gtin_of(code: str) -> str | None:
+    """The GTIN a GS1 barcode (or a bare GTIN) carries, as 14 digits; None when it carries none."""
+    try:
+        if code.startswith("("):
+            element = GS1Message.parse_hri(code).element_strings.get(ai="01")
+            return element.gtin.value.zfill(14) if element is not None and element.gtin else None
+        result = parse(code)
+    except Exception:  # biip raises its own ParseError family on anything it cannot read
+        return None
+    return result.gtin.value.zfill(14) if result.gtin is not None else None
+
+
+def candidates(code: str) -> list[str]:
+    """The stored forms a code may match: as scanned, then its GTIN as GTIN-14, EAN-13, UPC-A and EAN-8."""
+    forms = [code]
+    found = gtin_of(code)
+    if found is not None:
+        forms += [found, found[1:]]
+        if found.startswith("00"):
+            forms.append(found[2:])
+        if found.startswith("000000"):
+            forms.append(found[6:])
+    return list(dict.fromkeys(forms))
+
+
+def resolve(s: Session, code: str) -> Sku | None:
+    """The SKU a scanned code names: one of its barcodes (in any GTIN form), else its SKU code."""
+    forms = candidates(code)
+    owner = s.scalar(select(Barcode.sku).where(Barcode.code.in_(forms)).limit(1))
+    if owner is not None:
+        return s.get(Sku, owner)
+    return s.get(Sku, code)

@@ -1,0 +1,110 @@
+"""Locations, balances, availability, the movements list and free moves between locations."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from common.errors import ConflictError, InvalidInputError
+from stock_service.domain import ledger, paging, skus
+from stock_service.domain.ledger import Move
+from stock_service.models import Allocation, AllocationLine, Balance, Location, Movement, Receipt, ReceiptLine
+
+KINDS = ("bin", "staging", "basket", "returns", "intercept")
+RECEIVING = "RECEIVING"
+RETURNS = "RETURNS"
+
+
+def create_location(s: Session, *, code: str, kind: str, zone: str = "", sequence: int = 0,
+                    allow_negative: bool = False) -> Location:
+    if s.get(Location, code) is not None:
+        raise ConflictError(code="location_exists", details={"code": code})
+    place = Location(code=code, kind=kind, zone=zone, sequence=sequence, allow_negative=allow_negative)
+    s.add(place)
+    s.flush()
+    return place
+
+
+def ensure_location(s: Session, code: str, kind: str) -> Location:
+    """A well-known location (the receiving area, the returns shelf, a basket) created on first use."""
+    place = s.get(Location, code)
+    if place is None:
+        s.execute(insert(Location).values(code=code, kind=kind, zone="", sequence=0, allow_negative=False)
+                  .on_conflict_do_nothing(index_elements=["code"]))
+        place = s.get(Location, code)
+    return place
+
+
+def first_of_kind(s: Session, kind: str, default: str) -> str:
+    """The location of a kind the floor uses by default (lowest code), created when there is none."""
+    code = s.scalar(select(Location.code).where(Location.kind == kind).order_by(Location.code).limit(1))
+    return code or ensure_location(s, default, kind).code
+
+
+def list_locations(s: Session, kind: str | None, limit: int, cursor: str | None):
+    stmt = select(Location)
+    if kind:
+        stmt = stmt.where(Location.kind == kind)
+    # Paged by walking order is not unique; code order is, and the list is for set-up screens.
+    rows = list(s.scalars(stmt.where(Location.code > (cursor or "")).order_by(Location.code).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].code if more and rows else None)
+
+
+def balances(s: Session, sku: str | None, location: str | None, limit: int, cursor: str | None):
+    stmt = select(Balance).where(Balance.qty != 0)
+    if sku:
+        stmt = stmt.where(Balance.sku == sku)
+    if location:
+        stmt = stmt.where(Balance.location == location)
+    return paging.page(s, stmt, Balance.id, limit, cursor)
+
+
+def allocated_of(s: Session, sku: str) -> int:
+    return s.scalar(select(func.coalesce(func.sum(AllocationLine.qty), 0))
+                    .join(Allocation, Allocation.order_no == AllocationLine.order_no)
+                    .where(AllocationLine.sku == sku, Allocation.state == "open"))
+
+
+def in_transit_of(s: Session, sku: str) -> int:
+    return s.scalar(select(func.coalesce(func.sum(func.greatest(ReceiptLine.expected - ReceiptLine.received, 0)), 0))
+                    .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+                    .where(ReceiptLine.sku == sku, Receipt.state == "open"))
+
+
+def availability(s: Session, sku: str) -> dict[str, int]:
+    """on hand (bins and baskets), allocated to open orders, available = on hand − allocated, in transit."""
+    skus.get(s, sku)
+    on_hand = skus.on_hand_of(s, sku)
+    allocated = allocated_of(s, sku)
+    return {"sku": sku, "on_hand": on_hand, "allocated": allocated, "available": on_hand - allocated,
+            "in_transit": in_transit_of(s, sku)}
+
+
+def movements(s: Session, sku: str | None, location: str | None, since: datetime | None, type_: str | None,
+              reference: str | None, limit: int, cursor: str | None):
+    stmt = select(Movement)
+    if sku:
+        stmt = stmt.where(Movement.sku == sku)
+    if location:
+        stmt = stmt.where((Movement.from_location == location) | (Movement.to_location == location))
+    if since:
+        stmt = stmt.where(Movement.at >= since)
+    if type_:
+        stmt = stmt.where(Movement.type == type_)
+    if reference:
+        stmt = stmt.where(Movement.reference == reference)
+    return paging.page(s, stmt, Movement.id, limit, cursor)
+
+
+def move(s: Session, actor: Any, key: str | None, *, sku: str, qty: int, source: str, target: str,
+         reason: str = "", lot: str = "") -> Movement:
+    """Move units from one location to another (re-slotting, a bin to the intercept shelf...)."""
+    skus.get(s, sku)
+    if source == target:
+        raise InvalidInputError(code="same_location", details={"to": target})
+    return ledger.apply(s, actor, [Move("move", sku, qty, source, target, lot, reason)], key)[0]
