@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 from flask import Blueprint, Flask, Response
 from sqlalchemy import Table
 
-from common import auth, config, db, errors, health, observability, openapi, redis
+from common import auth, ceiling, config, db, errors, health, observability, openapi, redis
 from common.jsonutil import OrjsonProvider, dumps
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -31,6 +31,7 @@ def create_app(service: str, blueprints: Iterable[Blueprint], *, idempotency_tab
         _openapi_route(app, title or f"{service} service")
     for bp in blueprints:
         app.register_blueprint(bp)
+    ceiling.init_app(app, "" if service == "gateway" else f"/api/{service}")
     return app
 
 
