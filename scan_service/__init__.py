@@ -1,7 +1,8 @@
 """scan_service: see ../README.md for what it owns."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 

@@ -1,0 +1,148 @@
+"""Orders: import from the ERP, read with their timeline, notes, intercepts.
+
+Screens: supervisor order list and order page (timeline: who picked, who packed), intercept list.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint
+from marshmallow import ValidationError
+
+from common.auth import current
+from common.db import transaction
+from common.endpoint import Api, Page
+from common.errors import InvalidInputError, NotFoundError
+from scan_service.api.support import stock, timezone
+from scan_service.domain import orders
+from scan_service.schemas.orders import (
+    CancelIn,
+    ImportQuery,
+    NoteIn,
+    NoteOut,
+    OrderDetailOut,
+    OrderIn,
+    OrderOut,
+    OrderQuery,
+)
+
+bp = Blueprint("orders", __name__, url_prefix="/api/scan")
+api = Api(bp, "scan")
+MANAGE = ("supervisor",)
+READ = ("supervisor", "verifier", "picker")
+CSV_COLUMNS = ("order_no", "shop", "waybill_no", "carrier", "paid", "buyer_note", "seller_note", "sku", "qty",
+               "merge_into")
+
+
+@api.route("POST", "/orders", body=OrderIn, response=OrderOut, status=201, roles=MANAGE, errors=(409, 422))
+def import_order(body: dict):
+    """One order from the ERP: 201 new, 200 unchanged or updated before picking. Leads to: order page."""
+    with transaction() as s:
+        order, status = orders.upsert(s, current(), body)
+        return order, 201 if status == "created" else 200
+
+
+@api.route("POST", "/orders/import", query=ImportQuery, content_type="text/csv", roles=MANAGE, errors=(422,))
+def import_orders_csv(body: bytes, query: dict):
+    """The same as CSV, one row per line; any bad row changes nothing unless ?partial=true."""
+    groups, errors = _parse_csv(body)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    schema = OrderIn()
+    with transaction() as s:
+        for order_no, (row_no, data) in groups.items():
+            try:
+                loaded = schema.load(data)
+                with s.begin_nested():
+                    _order, status = orders.upsert(s, current(), loaded)
+                counts[status] += 1
+            except ValidationError as exc:
+                errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input",
+                               "message": str(exc.normalized_messages())[:300]})
+            except Exception as exc:  # an AppError of one order: reported per row
+                code = getattr(exc, "code", None)
+                if code is None:
+                    raise
+                errors.append({"row": row_no, "order_no": order_no, "code": code, "message": str(exc)[:300]})
+        if errors and not query["partial"]:
+            s.rollback()
+            return {"created": 0, "updated": 0, "unchanged": 0, "errors": sorted(errors, key=lambda e: e["row"])}
+        return counts | {"errors": sorted(errors, key=lambda e: e["row"])}
+
+
+def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(details={"body": "CSV must be UTF-8"}) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"order_no", "sku", "qty"} - set(reader.fieldnames or ())
+    if missing:
+        raise InvalidInputError(details={"columns": sorted(missing)})
+    groups: dict[str, tuple[int, dict]] = {}
+    errors: list[dict] = []
+    for row_no, row in enumerate(reader, start=2):
+        order_no = (row.get("order_no") or "").strip()
+        try:
+            qty = int((row.get("qty") or "").strip())
+        except ValueError:
+            errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input", "message": "qty"})
+            continue
+        if order_no not in groups:
+            paid = (row.get("paid") or "true").strip().lower() not in ("false", "0", "no", "n", "否")
+            data = {k: (row.get(k) or None) for k in ("shop", "waybill_no", "carrier", "buyer_note", "seller_note",
+                                                      "merge_into")}
+            data = {k: v for k, v in data.items() if v is not None}
+            groups[order_no] = (row_no, {"order_no": order_no, "paid": paid, "lines": [], **data})
+        groups[order_no][1]["lines"].append({"sku": (row.get("sku") or "").strip(), "qty": qty})
+    return groups, errors
+
+
+@api.route("GET", "/orders/<order_no>", response=OrderDetailOut, roles=READ, errors=(404,))
+def get_order(order_no: str):
+    """The order, its lines, notes (buyer's first) and timeline. Leads to: order page."""
+    with transaction() as s:
+        order = orders.get(s, order_no)
+        order.events = orders.timeline(s, order)
+        return order
+
+
+@api.route("GET", "/orders", query=OrderQuery, response=OrderOut, page=True, roles=READ)
+def list_orders(query: dict):
+    """Orders by waybill, state, import date or text. Leads to: order list."""
+    with transaction() as s:
+        rows, cursor = orders.listing(s, waybill=query["waybill"], state=query["state"], day=query["date"],
+                                      q=query["q"], timezone=timezone(), limit=query["limit"], cursor=query["cursor"])
+        return Page(rows, cursor)
+
+
+@api.route("POST", "/orders/<order_no>/notes", body=NoteIn, response=NoteOut, status=201,
+           roles=("supervisor", "verifier"), errors=(404,))
+def add_note(order_no: str, body: dict):
+    """Append a note; notes are never edited or deleted. Leads to: order page."""
+    with transaction() as s:
+        return orders.add_note(s, current(), order_no, body["text"])
+
+
+@api.route("GET", "/orders/<order_no>/notes", response=NoteOut, page=True, roles=READ, errors=(404,))
+def list_notes(order_no: str):
+    """The notes of an order, buyer's requests first."""
+    with transaction() as s:
+        return Page(orders.sorted_notes(list(orders.get(s, order_no).notes)))
+
+
+@api.route("POST", "/orders/<order_no>/cancel", body=CancelIn, response=OrderOut, roles=MANAGE, errors=(404, 409))
+def cancel_order(order_no: str, body: dict):
+    """Refund or change after print: the parcel is intercepted. Leads to: intercept list."""
+    with transaction() as s:
+        return orders.cancel(s, current(), order_no, body["reason"], lambda no: stock().release(no))
+
+
+@api.route("GET", "/orders/<order_no>/notes/<int:note_id>", response=NoteOut, roles=READ, errors=(404, 405))
+def get_note(order_no: str, note_id: int):
+    """One note; PUT, PATCH and DELETE answer 405: notes are append-only."""
+    with transaction() as s:
+        note = next((n for n in orders.get(s, order_no).notes if n.id == note_id), None)
+        if note is None:
+            raise NotFoundError(code="not_found", details={"note_id": note_id})
+        return note

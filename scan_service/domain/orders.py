@@ -1,0 +1,200 @@
+"""Orders as the ERP sends them: idempotent import, append-only notes, intercepts, the timeline."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from common.auth import Identity
+from common.errors import ConflictError, InvalidInputError, NotFoundError, ServiceUnavailableError
+from common.http import ServiceError
+from scan_service.domain import journal
+from scan_service.models import Event, Order, OrderLine, OrderNote, Pick, Verification
+
+# Before picking starts the ERP may still change an order; once goods move it is locked.
+EDITABLE_STATES = frozenset({"printed"})
+OPEN_STATES = ("printed", "picking", "picked", "verified", "short")
+NOTE_KINDS_FIRST = ("buyer", "seller", "note")
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """What makes two imports of one order 'the same content'."""
+    lines: dict[str, int] = {}
+    for line in data["lines"]:
+        lines[line["sku"]] = lines.get(line["sku"], 0) + line["qty"]
+    canonical = {k: data.get(k) for k in ("shop", "waybill_no", "carrier", "paid", "buyer_note", "seller_note",
+                                         "merge_into")}
+    canonical["lines"] = sorted(lines.items())
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def merged_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    total: dict[str, int] = {}
+    for line in lines:
+        total[line["sku"]] = total.get(line["sku"], 0) + line["qty"]
+    return [{"sku": sku, "qty": qty} for sku, qty in total.items()]
+
+
+def upsert(s: Session, actor: Identity, data: dict[str, Any]) -> tuple[Order, str]:
+    """Create or update an order by its number; answers the order and created|updated|unchanged."""
+    data = dict(data)
+    main = None
+    if data.get("merge_into"):
+        if data["merge_into"] == data["order_no"]:
+            raise InvalidInputError(details={"fields": {"merge_into": ["An order cannot merge into itself."]}})
+        main = s.get(Order, data["merge_into"])
+        if main is None:
+            raise InvalidInputError(details={"fields": {"merge_into": ["Unknown order number."]}})
+        if main.merge_into:
+            raise InvalidInputError(details={"fields": {"merge_into": ["That order is itself merged."]}})
+        if main.state not in EDITABLE_STATES:
+            # The parcel is already being picked or packed: a late addition would ship without its goods.
+            raise ConflictError(code="order_locked", details={"order_no": main.order_no, "state": main.state})
+        # The merged parcel keeps the main order's waybill.
+        data["waybill_no"] = data.get("waybill_no") or main.waybill_no
+        data["carrier"] = data.get("carrier") or main.carrier
+        if data["waybill_no"] != main.waybill_no:
+            raise InvalidInputError(details={"fields": {"waybill_no": ["A merged order ships on the main waybill."]}})
+    digest = content_hash(data)
+    order = s.execute(select(Order).where(Order.order_no == data["order_no"]).with_for_update()).scalar_one_or_none()
+    if order is not None and order.content_hash == digest:
+        return order, "unchanged"
+    if order is not None and order.state not in EDITABLE_STATES:
+        raise ConflictError(code="order_locked", details={"order_no": order.order_no, "state": order.state})
+    status = "updated" if order is not None else "created"
+    if order is None:
+        order = Order(order_no=data["order_no"], state="printed")
+        s.add(order)
+        previous_notes: dict[str, str] = {}
+    else:
+        previous_notes = _latest_notes(s, order.order_no)
+        order.lines.clear()
+    order.shop = data.get("shop") or ""
+    order.waybill_no = data.get("waybill_no") or None
+    order.carrier = data.get("carrier") or None
+    order.paid = data.get("paid", True)
+    order.merge_into = data.get("merge_into") or None
+    order.content_hash = digest
+    order.lines.extend(OrderLine(sku=line["sku"], qty=line["qty"]) for line in merged_lines(data["lines"]))
+    s.flush()
+    for kind in ("buyer", "seller"):
+        text = data.get(f"{kind}_note") or ""
+        if text and previous_notes.get(kind) != text:
+            # A changed note is appended, never written over the old one (domain rule 1).
+            s.add(OrderNote(order_no=order.order_no, kind=kind, text=text, operator=actor.badge))
+    journal.record(s, actor, "imported" if status == "created" else "updated", order_no=order.order_no,
+                   detail={"waybill_no": order.waybill_no, "lines": merged_lines(data["lines"])})
+    s.flush()
+    s.refresh(order)
+    return order, status
+
+
+def _latest_notes(s: Session, order_no: str) -> dict[str, str]:
+    latest: dict[str, str] = {}
+    for note in s.scalars(select(OrderNote).where(OrderNote.order_no == order_no).order_by(OrderNote.id)):
+        latest[note.kind] = note.text
+    return latest
+
+
+def get(s: Session, order_no: str, *, lock: bool = False) -> Order:
+    query = select(Order).where(Order.order_no == order_no)
+    if lock:
+        query = query.with_for_update()
+    order = s.execute(query).scalar_one_or_none()
+    if order is None:
+        raise NotFoundError(code="unknown_order", details={"order_no": order_no})
+    return order
+
+
+def add_note(s: Session, actor: Identity, order_no: str, text: str) -> OrderNote:
+    get(s, order_no)
+    note = OrderNote(order_no=order_no, kind="note", text=text, operator=actor.badge)
+    s.add(note)
+    journal.record(s, actor, "note", order_no=order_no, detail={"text": text})
+    s.flush()
+    return note
+
+
+def sorted_notes(notes: list[OrderNote]) -> list[OrderNote]:
+    """The buyer's requests first (domain rule 3), then the seller's, then the floor's, oldest first."""
+    return sorted(notes, key=lambda n: (NOTE_KINDS_FIRST.index(n.kind) if n.kind in NOTE_KINDS_FIRST else 9, n.id))
+
+
+def cancel(s: Session, actor: Identity, order_no: str, reason: str, release: Any) -> Order:
+    """Stop a printed parcel (拦截): it becomes `intercepted`; after shipping it is too late."""
+    order = get(s, order_no, lock=True)
+    if order.state == "shipped" or order.shipped_at is not None:
+        raise ConflictError(code="already_shipped", details={"order_no": order_no})
+    if order.state in ("intercepted", "cancelled", "returned"):
+        _release(order, release)  # a repeat retries a release that could not be made the first time
+        return order
+    order.state = "intercepted"
+    order.intercept_reason = reason
+    order.intercepted_at = now(s)
+    released = _release(order, release)
+    journal.record(s, actor, "intercepted", order_no=order_no,
+                   detail={"reason": reason, "allocation_released": released})
+    s.flush()
+    return order
+
+
+def _release(order: Order, release: Any) -> bool:
+    """Give the order's stock back. Stopping the parcel matters more: stock being away does not block it."""
+    if not order.allocated:
+        return True
+    try:
+        release(order.order_no)
+    except ServiceUnavailableError:
+        return False
+    except ServiceError as exc:
+        if exc.status != 404:  # 404: stock holds no allocation for it, nothing to give back
+            raise
+    order.allocated = False
+    return True
+
+
+def now(s: Session) -> datetime:
+    """The database's clock: one clock for every time the floor records."""
+    return s.execute(select(func.now())).scalar_one()
+
+
+def timeline(s: Session, order: Order) -> list[Event]:
+    """Everything that happened to an order: its own events and the scans of its picks and checks."""
+    picks = select(Pick.id).where(Pick.orders.contains([order.order_no]))
+    checks = select(Verification.id).where(Verification.orders.contains([order.order_no]))
+    query = select(Event).where(or_(Event.order_no == order.order_no, Event.pick_id.in_(picks),
+                                    Event.verification_id.in_(checks))).order_by(Event.at, Event.id)
+    return list(s.scalars(query))
+
+
+def listing(s: Session, *, waybill: str | None, state: str | None, day: date | None, q: str | None,
+            timezone: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    query = select(Order).order_by(Order.order_no).limit(limit + 1)
+    if waybill:
+        query = query.where(Order.waybill_no == waybill.upper())
+    if state:
+        query = query.where(Order.state == state)
+    if day:
+        start, end = journal.day_window(day, timezone)
+        query = query.where(Order.created_at >= start, Order.created_at < end)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Order.order_no.ilike(like), Order.waybill_no.ilike(like), Order.shop.ilike(like)))
+    if cursor:
+        query = query.where(Order.order_no > cursor)
+    rows = list(s.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].order_no if more and rows else None)
+
+
+def parcel(s: Session, waybill: str, *, lock: bool = False) -> list[Order]:
+    """The orders shipping under one waybill (a merged parcel is several), main order first."""
+    query = select(Order).where(Order.waybill_no == waybill).order_by(Order.merge_into.is_not(None), Order.order_no)
+    if lock:
+        query = query.with_for_update()
+    return list(s.scalars(query))

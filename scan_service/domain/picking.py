@@ -1,0 +1,265 @@
+"""Picking (配货): a basket and a picker's badge, tasks in walking order, bin then item, shortages."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from codes.recognize import recognize
+from common.auth import Identity
+from common.errors import ConflictError, InvalidInputError, NotFoundError
+from common.http import ServiceError
+from scan_service.domain import journal, orders
+from scan_service.domain.stock import Stock
+from scan_service.domain.verify import allows_unpaid, match
+from scan_service.models import Order, Pick, PickTask
+
+DEFAULT_BATCH = 5
+log = logging.getLogger(__name__)
+
+
+def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stock: Stock,
+          picker: Identity | None = None, max_orders: int = DEFAULT_BATCH) -> Pick:
+    """Bind basket and picker, claim the orders, allocate their stock and plan the walk."""
+    scan = recognize(basket)
+    if scan.kind != "basket":
+        raise InvalidInputError(details={"fields": {"basket": ["Not a basket label (e.g. BK-017)."]}})
+    basket = scan.value
+    worker = picker or actor
+    if s.scalars(select(Pick.id).where(Pick.basket == basket, Pick.state == "open")).first() is not None:
+        raise ConflictError(code="basket_in_use", details={"basket": basket})
+    claimed = _claim(s, refs, max_orders)
+    if not claimed:
+        raise ConflictError(code="no_waiting_orders", details={})
+    allocated: list[str] = []
+    try:
+        for order in claimed:
+            lines = [{"sku": line.sku, "qty": line.qty} for line in order.lines]
+            stock.allocate(order.order_no, lines)
+            allocated.append(order.order_no)
+        pick = Pick(basket=basket, picker=worker.badge, picker_name=worker.name, state="open",
+                    orders=[o.order_no for o in claimed])
+        s.add(pick)
+        s.flush()
+        plan = stock.pick_plan(orders.merged_lines([{"sku": ln.sku, "qty": ln.qty}
+                                                    for o in claimed for ln in o.lines]), f"plan:{pick.id}")
+    except ServiceError as exc:
+        _release(stock, allocated)
+        if exc.code == "insufficient_stock":
+            raise ConflictError(code="insufficient_stock", details=exc.details) from exc
+        raise
+    except Exception:
+        _release(stock, allocated)
+        raise
+    items: dict[str, dict[str, Any]] = {}
+    for seq, task in enumerate(plan, start=1):
+        if task["sku"] not in items:
+            items[task["sku"]] = _item(stock, task["sku"])
+        pick.tasks.append(PickTask(seq=task.get("seq", seq), location=task["location"], sku=task["sku"],
+                                   name=task.get("name") or items[task["sku"]].get("name", task["sku"]),
+                                   image_url=task.get("image_url"), qty=task["qty"],
+                                   barcodes=list(items[task["sku"]].get("barcodes", []))))
+    for order in claimed:
+        order.state, order.allocated, order.basket = "picking", True, basket
+        journal.record(s, worker, "pick_started", order_no=order.order_no, pick_id=pick.id,
+                       detail={"basket": basket, "started_by": actor.badge})
+    try:
+        s.flush()
+    except IntegrityError as exc:  # another picker took this basket at the same moment
+        raise ConflictError(code="basket_in_use", details={"basket": basket}) from exc
+    return pick
+
+
+def _item(stock: Stock, sku: str) -> dict[str, Any]:
+    try:
+        return stock.sku(sku) or {}
+    except Exception:  # noqa: BLE001 - barcodes are a convenience; the SKU code still matches
+        return {}
+
+
+def _release(stock: Stock, order_nos: list[str]) -> None:
+    for order_no in order_nos:
+        try:
+            stock.release(order_no)
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            log.warning("allocation of %s not released; stock's release is idempotent, retry later", order_no)
+
+
+def _claim(s: Session, refs: list[str] | None, max_orders: int) -> list[Order]:
+    """The orders for this basket, locked; given as order numbers or waybills, or the next waiting."""
+    if not refs:
+        query = (select(Order).where(Order.state == "printed").order_by(Order.created_at, Order.order_no)
+                 .limit(max_orders).with_for_update(skip_locked=True))
+        found = [o for o in s.scalars(query) if o.paid or allows_unpaid(o.notes)]
+        return _with_merged(s, found)
+    found: list[Order] = []
+    for ref in dict.fromkeys(refs):
+        order = s.execute(select(Order).where(Order.order_no == ref).with_for_update()).scalar_one_or_none()
+        matches = [order] if order is not None else orders.parcel(s, recognize(ref, "waybill").value, lock=True)
+        if not matches:
+            raise NotFoundError(code="unknown_order", details={"order": ref})
+        found.extend(m for m in matches if m not in found)
+    for order in found:
+        if order.state == "intercepted":
+            raise ConflictError(code="order_intercepted", details={"order_no": order.order_no})
+        if order.state != "printed":
+            raise ConflictError(code="order_not_waiting", details={"order_no": order.order_no, "state": order.state})
+    return _with_merged(s, found)
+
+
+def _with_merged(s: Session, found: list[Order]) -> list[Order]:
+    """A merged parcel is picked whole: the other orders under the same waybill come along."""
+    result = list(found)
+    for order in found:
+        if order.waybill_no:
+            for sibling in orders.parcel(s, order.waybill_no, lock=True):
+                if sibling not in result and sibling.state == "printed":
+                    result.append(sibling)
+    return result
+
+
+def get(s: Session, pick_id: int, *, lock: bool = False) -> Pick:
+    query = select(Pick).where(Pick.id == pick_id)
+    if lock:
+        query = query.with_for_update()
+    pick = s.execute(query).scalar_one_or_none()
+    if pick is None:
+        raise NotFoundError(code="unknown_pick", details={"id": pick_id})
+    return pick
+
+
+def _open(pick: Pick) -> None:
+    if pick.state != "open":
+        raise ConflictError(code="pick_closed", details={"id": pick.id, "state": pick.state})
+
+
+def _next_task(pick: Pick) -> PickTask | None:
+    return next((t for t in pick.tasks if t.picked + t.short < t.qty), None)
+
+
+def _done(pick: Pick) -> bool:
+    return _next_task(pick) is None
+
+
+def scan(s: Session, actor: Identity, pick_id: int, code: str, stock: Stock) -> dict[str, Any]:
+    """A bin code sets where the picker stands; an item code picks one unit there."""
+    pick = get(s, pick_id, lock=True)
+    _open(pick)
+    read = recognize(code, expect="item")
+    task: PickTask | None = None
+    if read.kind == "bin":
+        here = [t for t in pick.tasks if t.location == read.value and t.picked + t.short < t.qty]
+        if here:
+            pick.location, task, result = read.value, here[0], "ok"
+        else:
+            result, task = "wrong_location", _next_task(pick)
+    elif read.kind == "badge":
+        # The picker's badge tag dropped in the basket: from now on the work counts for them.
+        if read.value != pick.picker:
+            pick.picker, pick.picker_name = read.value, ""
+        result, task = "ok", _next_task(pick)
+    elif read.kind in ("item", "waybill"):
+        result, task = _pick_item(pick, read, stock)
+    else:
+        result, task = "unknown_code", _next_task(pick)
+    journal.record(s, pick_worker(pick, actor), "pick_scan", pick_id=pick.id, code=code[:256], result=result,
+                   sku=task.sku if task is not None and read.kind in ("item", "waybill") else None,
+                   qty=1 if result == "ok" and read.kind in ("item", "waybill") else 0,
+                   detail={"scan": read.as_dict(), "location": pick.location, "scanned_by": actor.badge})
+    s.flush()
+    following = _next_task(pick)
+    done = following is None
+    if done:
+        state = "complete"
+    elif following is not None and pick.location != following.location:
+        state = "scan_bin"
+    else:
+        state = "scan_item"
+    return {"result": result, "task": task, "next_task": following, "done": done, "next_state": state,
+            "location": pick.location, "scan": read.as_dict()}
+
+
+def pick_worker(pick: Pick, actor: Identity) -> Identity:
+    """The picker whose badge is in the basket: the work counts for them (domain rule 9)."""
+    return Identity(badge=pick.picker, name=pick.picker_name, roles=actor.roles, lang=actor.lang,
+                    device=actor.device)
+
+
+def _pick_item(pick: Pick, read: Any, stock: Stock) -> tuple[str, PickTask | None]:
+    if pick.location is None:
+        return "wrong_location", _next_task(pick)
+    here = [t for t in pick.tasks if t.location == pick.location]
+    task = match(here, read)
+    if task is None:
+        elsewhere = match(pick.tasks, read)
+        if elsewhere is not None:
+            return "wrong_location", elsewhere
+        try:
+            known = stock.lookup(read.gtin or read.value) is not None
+        except Exception:  # noqa: BLE001 - stock away: still not an item of this pick
+            known = True
+        return ("wrong_item" if known else "unknown_code"), _next_task(pick)
+    open_here = [t for t in here if t.sku == task.sku and t.picked + t.short < t.qty]
+    if not open_here:
+        return "over_qty", task
+    open_here[0].picked += 1
+    return "ok", open_here[0]
+
+
+def report_short(s: Session, actor: Identity, pick_id: int, location: str, sku: str, qty: int,
+                 stock: Stock, key: str) -> dict[str, Any]:
+    """The bin holds less than the task: record the shortage and open a count of that bin."""
+    pick = get(s, pick_id, lock=True)
+    _open(pick)
+    location = location.strip().upper()
+    task = next((t for t in pick.tasks if t.location == location and t.sku == sku), None)
+    if task is None:
+        raise NotFoundError(code="unknown_task", details={"location": location, "sku": sku})
+    if qty > task.qty - task.picked - task.short:
+        raise ConflictError(code="over_qty", details={"open": task.qty - task.picked - task.short})
+    task.short += qty
+    count = stock.open_count(location, f"pick-short:{pick.id}:{key}")
+    journal.record(s, pick_worker(pick, actor), "pick_short", pick_id=pick.id, sku=sku, qty=qty,
+                   detail={"location": location, "count_id": (count or {}).get("id"), "reported_by": actor.badge})
+    s.flush()
+    return {"task": task, "count": count, "next_task": _next_task(pick), "done": _done(pick)}
+
+
+def complete(s: Session, actor: Identity, pick_id: int, stock: Stock) -> Pick:
+    """Close the walk: the picked units move bin → basket; orders short of goods go to `short`."""
+    pick = get(s, pick_id, lock=True)
+    if pick.state != "open":
+        return pick
+    remaining = _next_task(pick)
+    if remaining is not None:
+        gaps = [{"seq": t.seq, "location": t.location, "sku": t.sku, "qty": t.qty, "picked": t.picked,
+                 "short": t.short} for t in pick.tasks if t.picked + t.short < t.qty]
+        raise ConflictError(code="pick_incomplete", details={"tasks": gaps})
+    moved = [{"sku": t.sku, "qty": t.picked, "from": t.location} for t in pick.tasks if t.picked]
+    if moved:
+        stock.move_to_basket(f"pick:{pick.id}", pick.basket, moved)
+    available: dict[str, int] = {}
+    for t in pick.tasks:
+        available[t.sku] = available.get(t.sku, 0) + t.picked
+    worker = pick_worker(pick, actor)
+    at = orders.now(s)
+    any_short = False
+    for order_no in pick.orders:
+        order = orders.get(s, order_no, lock=True)
+        served = all(available.get(line.sku, 0) >= line.qty for line in order.lines)
+        for line in order.lines:
+            available[line.sku] = available.get(line.sku, 0) - min(line.qty, available.get(line.sku, 0))
+        if order.state != "picking":
+            continue  # intercepted while the picker walked: it stays intercepted
+        order.state = "picked" if served else "short"
+        order.picked_at = at
+        any_short = any_short or not served
+        journal.record(s, worker, "picked" if served else "pick_short_order", order_no=order_no, pick_id=pick.id,
+                       qty=sum(line.qty for line in order.lines) if served else 0, detail={"basket": pick.basket})
+    pick.state = "short" if any_short or any(t.short for t in pick.tasks) else "picked"
+    pick.completed_at = at
+    s.flush()
+    return pick

@@ -1,0 +1,206 @@
+"""Verification (验货): waybill first, buyer's requests first, then every item; ship on success."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from codes.recognize import Scan, recognize
+from common.auth import Identity
+from common.errors import ConflictError, NotFoundError
+from common.http import ServiceError
+from scan_service.domain import journal, orders, shipping
+from scan_service.domain.stock import Stock
+from scan_service.models import Order, OrderNote, Verification, VerificationLine
+
+# Domain rule 4: an unpaid order ships only when a note says so. A note "allows" it when it
+# contains one of these phrases (case-insensitive); the list is the documented contract.
+UNPAID_ALLOWED_PHRASES = ("允许未付款发货", "未付款可发货", "未付款也发货", "ship unpaid", "ship without payment")
+
+
+def allows_unpaid(notes: list[OrderNote]) -> bool:
+    return any(phrase.lower() in note.text.lower() for note in notes for phrase in UNPAID_ALLOWED_PHRASES)
+
+
+def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Verification:
+    """The verifier scans the waybill: load the parcel's orders, or refuse loudly."""
+    scan = recognize(waybill, expect="waybill")
+    key = scan.value if scan.kind == "waybill" else waybill.strip().upper()
+    parcel = orders.parcel(s, key, lock=True)
+    if not parcel:
+        raise NotFoundError(code="unknown_waybill", details={"waybill": waybill})
+    _refuse_blocked(parcel)
+    verification = Verification(waybill=key, verifier=actor.badge, verifier_name=actor.name, state="open",
+                                orders=[o.order_no for o in parcel])
+    s.add(verification)
+    reachable = [True]
+    for sku, qty in _expected(parcel).items():
+        item = _item(stock, sku, reachable)
+        verification.lines.append(VerificationLine(sku=sku, name=item.get("name", sku), expected=qty,
+                                                   barcodes=list(item.get("barcodes", []))))
+    s.flush()
+    for order in parcel:
+        order.verified_at = orders.now(s)
+        journal.record(s, actor, "verification_opened", order_no=order.order_no, verification_id=verification.id,
+                       detail={"waybill": key})
+    s.flush()
+    return verification
+
+
+def _item(stock: Stock, sku: str, reachable: list[bool]) -> dict[str, Any]:
+    """Name and barcodes of a SKU; while stock_service is away the SKU code alone still matches.
+
+    `reachable` is shared across one parcel's lines: after one failed call the others are not tried,
+    so a down stock_service costs the packing table one timeout, not one per line.
+    """
+    if not reachable[0]:
+        return {}
+    try:
+        return stock.sku(sku) or {}
+    except ServiceError:
+        return {}
+    except Exception:  # noqa: BLE001 - stock unreachable: verification goes on with SKU codes
+        reachable[0] = False
+        return {}
+
+
+def _refuse_blocked(parcel: list[Order]) -> None:
+    for order in parcel:
+        if order.state == "intercepted":
+            raise ConflictError(code="order_intercepted", details={"order_no": order.order_no,
+                                                                   "reason": order.intercept_reason})
+    for order in parcel:
+        if order.state == "shipped":
+            raise ConflictError(code="already_shipped", details={"order_no": order.order_no})
+        if order.state in ("cancelled", "returned"):
+            raise ConflictError(code="order_cancelled", details={"order_no": order.order_no, "state": order.state})
+    for order in parcel:
+        if not order.paid and not allows_unpaid(order.notes):
+            raise ConflictError(code="order_unpaid", details={"order_no": order.order_no})
+
+
+def _expected(parcel: list[Order]) -> dict[str, int]:
+    """The union of the lines of every order in the parcel."""
+    total: dict[str, int] = {}
+    for order in parcel:
+        for line in order.lines:
+            total[line.sku] = total.get(line.sku, 0) + line.qty
+    return total
+
+
+def get(s: Session, verification_id: int, *, lock: bool = False) -> Verification:
+    query = select(Verification).where(Verification.id == verification_id)
+    if lock:
+        query = query.with_for_update()
+    verification = s.execute(query).scalar_one_or_none()
+    if verification is None:
+        raise NotFoundError(code="unknown_verification", details={"id": verification_id})
+    return verification
+
+
+def _require_open(verification: Verification) -> None:
+    if verification.state != "open":
+        code = "already_shipped" if verification.state == "shipped" else "verification_closed"
+        raise ConflictError(code=code, details={"id": verification.id, "state": verification.state})
+
+
+def match(lines: list[Any], scan: Scan) -> Any | None:
+    """The line whose SKU code or one of whose barcodes the scan names."""
+    keys = scan.keys() | {scan.raw.strip()}
+    for line in lines:
+        if line.sku in keys or line.sku.upper() in keys or keys & set(line.barcodes):
+            return line
+    return None
+
+
+def scan_item(s: Session, actor: Identity, verification_id: int, code: str, qty: int,
+              stock: Stock) -> dict[str, Any]:
+    """One item (or `qty` of them) into the parcel; a wrong item is a red row that counts nothing."""
+    verification = get(s, verification_id, lock=True)
+    _require_open(verification)
+    scan = recognize(code, expect="item")
+    line = match(verification.lines, scan) if scan.kind in ("item", "waybill") else None
+    if line is None:
+        result = _not_in_parcel(scan, stock)
+    elif line.scanned + qty > line.expected:
+        result = "over_qty"
+    else:
+        line.scanned += qty
+        result = "ok"
+    journal.record(s, actor, "verify_scan", verification_id=verification.id, code=code[:256], result=result,
+                   sku=line.sku if line is not None else None, qty=qty if result == "ok" else 0,
+                   detail={"scan": scan.as_dict()})
+    s.flush()
+    complete = all(item.scanned == item.expected for item in verification.lines)
+    return {"result": result, "line": line, "lines": verification.lines, "complete": complete,
+            "scan": scan.as_dict(), "next_state": "complete" if complete else "scan_item"}
+
+
+def _not_in_parcel(scan: Scan, stock: Stock) -> str:
+    """Known elsewhere in the warehouse: a wrong item; known nowhere: an unknown code."""
+    if scan.kind not in ("item", "waybill"):
+        return "unknown_code" if scan.kind == "unknown" else "wrong_item"
+    try:
+        return "wrong_item" if stock.lookup(scan.gtin or scan.value) is not None else "unknown_code"
+    except Exception:  # noqa: BLE001 - stock away: the item is still not in this parcel
+        return "wrong_item"
+
+
+def missing(verification: Verification) -> list[dict[str, Any]]:
+    return [{"sku": line.sku, "name": line.name, "expected": line.expected, "scanned": line.scanned,
+             "missing": line.expected - line.scanned}
+            for line in verification.lines if line.scanned < line.expected]
+
+
+def complete(s: Session, actor: Identity, verification_id: int) -> tuple[Verification, list[int]]:
+    """Every line scanned: the parcel ships, and its stock movement waits in the outbox."""
+    verification = get(s, verification_id, lock=True)
+    # The orders' row locks serialise two verifiers finishing the same parcel: one ships it,
+    # the other finds it shipped.
+    parcel = [orders.get(s, no, lock=True) for no in sorted(verification.orders)]
+    if verification.state == "shipped":
+        return verification, []
+    _require_open(verification)
+    for order in parcel:
+        if order.state == "intercepted":
+            raise ConflictError(code="order_intercepted", details={"order_no": order.order_no})
+        if order.state == "shipped":
+            raise ConflictError(code="already_shipped", details={"order_no": order.order_no})
+    gaps = missing(verification)
+    if gaps:
+        raise ConflictError(code="lines_missing", details={"lines": gaps})
+    at = orders.now(s)
+    outbox_ids = []
+    for order in parcel:
+        order.state = "shipped"
+        order.shipped_at = at
+        journal.record(s, actor, "verified", order_no=order.order_no, verification_id=verification.id,
+                       qty=sum(line.qty for line in order.lines))
+        journal.record(s, actor, "shipped", order_no=order.order_no, verification_id=verification.id)
+        outbox_ids.append(shipping.add(s, actor, order).id)
+    verification.state = "shipped"
+    verification.completed_at = at
+    s.flush()
+    return verification, outbox_ids
+
+
+def report_short(s: Session, actor: Identity, verification_id: int, sku: str, qty: int) -> Verification:
+    """A shortage found at the packing table: the parcel's orders go to `short` (return procedure)."""
+    verification = get(s, verification_id, lock=True)
+    _require_open(verification)
+    line = next((item for item in verification.lines if item.sku == sku), None)
+    if line is None:
+        raise ConflictError(code="wrong_item", details={"sku": sku})
+    if qty > line.expected - line.scanned:
+        raise ConflictError(code="over_qty", details={"sku": sku, "missing": line.expected - line.scanned})
+    for no in sorted(verification.orders):
+        order = orders.get(s, no, lock=True)
+        if any(order_line.sku == sku for order_line in order.lines):
+            order.state = "short"
+    # One event for the shortage; the orders' timelines reach it through the verification.
+    journal.record(s, actor, "verify_short", verification_id=verification.id, sku=sku, qty=qty)
+    verification.state = "short"
+    verification.completed_at = orders.now(s)
+    s.flush()
+    return verification

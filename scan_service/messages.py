@@ -1,0 +1,43 @@
+"""Error codes and scan answers of scan_service, in English and Chinese."""
+from common import i18n
+
+MESSAGES = {
+    "unknown_order": {"en": "No order with this number.", "zh-CN": "没有这个订单号。"},
+    "order_locked": {"en": "Picking has started: the order can no longer be changed.",
+                     "zh-CN": "已开始配货，订单不能再修改。"},
+    "already_shipped": {"en": "This parcel has already shipped.", "zh-CN": "该包裹已发货。"},
+    "order_intercepted": {"en": "STOP: order refunded or changed, put the parcel on the intercept shelf.",
+                          "zh-CN": "拦截！订单已退款或修改，请放到拦截货架。"},
+    "order_unpaid": {"en": "Order not paid: do not ship.", "zh-CN": "订单未付款，不能发货。"},
+    "order_cancelled": {"en": "This order is cancelled.", "zh-CN": "该订单已取消。"},
+    "unknown_waybill": {"en": "No order with this waybill number.", "zh-CN": "没有这个快递单号的订单。"},
+    "unknown_verification": {"en": "No such verification.", "zh-CN": "没有这个验货记录。"},
+    "verification_closed": {"en": "This verification is closed.", "zh-CN": "该验货已结束。"},
+    "lines_missing": {"en": "Some items are not scanned yet.", "zh-CN": "还有商品未扫描。"},
+    "unknown_pick": {"en": "No such pick.", "zh-CN": "没有这个配货任务。"},
+    "pick_closed": {"en": "This pick is finished.", "zh-CN": "该配货任务已结束。"},
+    "pick_incomplete": {"en": "Some tasks are neither picked nor reported short.",
+                        "zh-CN": "还有任务未配货或未报缺货。"},
+    "unknown_task": {"en": "No task for this bin and SKU.", "zh-CN": "该库位和商品没有配货任务。"},
+    "basket_in_use": {"en": "This basket is already in use.", "zh-CN": "该周转筐正在使用中。"},
+    "no_waiting_orders": {"en": "No orders are waiting to be picked.", "zh-CN": "没有待配货的订单。"},
+    "order_not_waiting": {"en": "This order is not waiting to be picked.", "zh-CN": "该订单不在待配货状态。"},
+    "insufficient_stock": {"en": "Not enough stock for this order.", "zh-CN": "库存不足。"},
+    "over_qty": {"en": "More than the quantity needed.", "zh-CN": "超出所需数量。"},
+    "wrong_item": {"en": "Wrong item.", "zh-CN": "商品错误。"},
+    "order_not_shipped": {"en": "This order has not shipped: nothing to return.", "zh-CN": "该订单未发货，无法退货。"},
+    "over_return": {"en": "More than was shipped and not yet returned.", "zh-CN": "超出已发货未退回的数量。"},
+    "not_in_order": {"en": "This SKU is not in the order.", "zh-CN": "该商品不在订单中。"},
+    "invalid_picker_badge": {"en": "Not a badge code.", "zh-CN": "不是工牌条码。"},
+    "scan_ok": {"en": "OK", "zh-CN": "正确"},
+    "scan_ok_badge": {"en": "Badge in the basket: this pick counts for you.",
+                      "zh-CN": "工牌已放入，此单计入您的工作量。"},
+    "scan_ok_bin": {"en": "At the bin: scan the item.", "zh-CN": "已到库位，请扫商品。"},
+    "scan_wrong_location": {"en": "Wrong bin: go to the bin shown.", "zh-CN": "库位错误，请到指定库位。"},
+    "scan_wrong_item": {"en": "Wrong item: not in this list.", "zh-CN": "商品错误，不在此单中。"},
+    "scan_over_qty": {"en": "Enough of this item already.", "zh-CN": "该商品数量已够。"},
+    "scan_unknown_code": {"en": "Unknown code.", "zh-CN": "无法识别的条码。"},
+    "scan_complete": {"en": "All done.", "zh-CN": "全部完成。"},
+}
+
+i18n.register(MESSAGES)

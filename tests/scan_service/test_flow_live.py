@@ -1,0 +1,321 @@
+"""The whole floor over real HTTP: import → pick → verify → ship, with stock_service moving goods."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq import SimpleWorker
+
+from common.testing import assert_error
+from scan_service import jobs
+from tests.scan_service.floorkit import SKUS, call, movements, ok, on_hand, stock_up
+
+pytestmark = pytest.mark.live
+SF = "SF1234567890123"
+ORDER = {"order_no": "TB20261122001", "shop": "天猫旗舰店", "waybill_no": SF, "carrier": "SF", "paid": True,
+         "buyer_note": "请用纸箱", "lines": [{"sku": "TS-001-RED-M", "qty": 2}, {"sku": "MUG-01", "qty": 1}]}
+
+
+@pytest.fixture
+def crew(floor, live, monkeypatch):
+    """A stocked floor, its supervisor, picker and verifier, and the shipping worker's settings."""
+    stock_up(floor)
+    monkeypatch.setenv("STOCK_URL", live.url("stock"))
+    jobs._context.cache_clear()
+    yield (floor.login("supervisor", badge="EDB_ZG001"), floor.login("picker", badge="EDB_PH001"),
+           floor.login("verifier", badge="EDB_YH001"))
+    jobs._context.cache_clear()
+
+
+def run_shipping(redis_conn, scheduler: bool = False) -> None:
+    SimpleWorker([jobs.SHIPPING_QUEUE], connection=redis_conn).work(burst=True, with_scheduler=scheduler)
+
+
+def pick_all(floor, picker, refs, basket="BK-017") -> dict:
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": basket, "orders": refs}), 201)
+    for task in pick["tasks"]:
+        assert ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan",
+                       {"code": task["location"]}))["result"] == "ok"
+        for _ in range(task["qty"]):
+            answer = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan",
+                             {"code": SKUS[task["sku"]][1]}))
+            assert answer["result"] == "ok", answer
+    return ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/complete"))
+
+
+def verify_all(floor, verifier, waybill=SF) -> dict:
+    check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": waybill}), 201)
+    for line in check["lines"]:
+        ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/scan",
+                {"code": SKUS[line["sku"]][1], "qty": line["expected"]}))
+    return check
+
+
+def test_flow_import_pick_verify_ship_moves_exactly_the_order(floor, crew, redis_conn):
+    """Stock leaves the bins once, stats and audit count the work once for the right people."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    assert pick["picker"] == "EDB_PH001" and pick["orders"] == ["TB20261122001"]
+    assert [t["location"] for t in pick["tasks"]] == ["A-01-01-01", "A-01-02-01"]  # walking order
+    first = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567892"}))
+    assert first["result"] == "wrong_location" and first["next_state"]
+    wrong_bin = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "B-02-01-01"}))
+    assert wrong_bin["result"] == "wrong_location"
+    at_bin = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "A-01-01-01"}))
+    assert at_bin["result"] == "ok" and at_bin["next_state"] == "scan_item"
+    wrong = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "012345678905"}))
+    assert wrong["result"] == "wrong_item"
+    unknown = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6900000000002"}))
+    assert unknown["result"] == "unknown_code"
+    mug = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "]E06901234567809"}))
+    assert mug["result"] == "ok" and mug["next_task"]["location"] == "A-01-02-01" and mug["next_state"] == "scan_bin"
+    over = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567809"}))
+    assert over["result"] == "over_qty"
+    assert_error(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/complete"), 409, "pick_incomplete")
+    ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "A-01-02-01"}))
+    for _ in range(2):
+        last = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567892"}))
+    assert last["done"] is True and last["next_state"] == "complete"
+    done = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/complete"))
+    assert done["state"] == "picked"
+    assert on_hand(supervisor, floor, "TS-001-RED-M") == {"A-01-02-01": 8, "BK-017": 2}
+
+    check = verify_all(floor, verifier)
+    assert check["notes"][0]["text"] == "请用纸箱"
+    shipped = ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+    assert shipped["state"] == "shipped"
+    run_shipping(redis_conn)
+    assert on_hand(supervisor, floor, "TS-001-RED-M") == {"A-01-02-01": 8}
+    assert on_hand(supervisor, floor, "MUG-01") == {"A-01-01-01": 9}
+    assert sum(m["qty"] for m in movements(supervisor, floor, "TS-001-RED-M", "ship")) == 2
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    stats = {row["badge"]: row for row in
+             ok(call(supervisor, floor, "GET", f"/api/scan/stats/operators?date={today}"))["items"]}
+    assert (stats["EDB_PH001"]["orders_picked"], stats["EDB_PH001"]["items_picked"]) == (1, 3)
+    assert stats["EDB_PH001"]["wrong_scans"] == 5
+    assert (stats["EDB_YH001"]["verifications"], stats["EDB_YH001"]["items_verified"]) == (1, 3)
+    audit = ok(call(supervisor, floor, "GET", f"/api/scan/audit?date={today}"))
+    assert audit["totals"] == {"imported": 1, "picked": 1, "verified": 1, "shipped": 1}
+    assert not audit["verified_not_shipped"] and not audit["picked_not_verified"]
+    timeline = ok(call(supervisor, floor, "GET", "/api/scan/orders/TB20261122001"))["events"]
+    who = {(e["kind"], e["operator"]) for e in timeline}
+    assert {("imported", "EDB_ZG001"), ("picked", "EDB_PH001"), ("verified", "EDB_YH001"),
+            ("shipped", "EDB_YH001")} <= who
+    assert all(e["device"] == "HH-01" for e in timeline)
+
+
+def test_flow_stock_down_during_verification_ships_once_after(floor, live, crew, redis_conn):
+    """stock_service stopped at complete: the parcel ships, the stock moves once when it is back."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, ["TB20261122001"])
+    check = verify_all(floor, verifier)
+    live.stop("stock")
+    try:
+        shipped = ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+        assert shipped["state"] == "shipped"
+        run_shipping(redis_conn)
+        pending = ok(call(supervisor, floor, "GET", "/api/scan/shipments?state=pending"))["items"]
+        assert [(p["order_no"], p["attempts"]) for p in pending] == [("TB20261122001", 1)]
+    finally:
+        live.start("stock")
+    deadline = time.monotonic() + 20
+    while ok(call(supervisor, floor, "GET", "/api/scan/shipments?state=pending"))["items"]:
+        assert time.monotonic() < deadline, "the retried delivery never ran"
+        time.sleep(0.5)  # the retry is scheduled with backoff; the scheduler enqueues it when due
+        run_shipping(redis_conn, scheduler=True)
+    ok(call(supervisor, floor, "POST", "/api/scan/shipments/redrive", {}))
+    jobs.deliver_shipment(1)  # a duplicate delivery of the same row finds it delivered
+    run_shipping(redis_conn)
+    assert sum(m["qty"] for m in movements(supervisor, floor, "TS-001-RED-M", "ship")) == 2
+    assert on_hand(supervisor, floor, "TS-001-RED-M") == {"A-01-02-01": 8}
+
+
+def test_flow_two_verifiers_race_same_waybill_ship_once(floor, crew, redis_conn):
+    """Two verifiers completing the same parcel at once through the gateway: exactly one ships it."""
+    supervisor, picker, verifier = crew
+    other = floor.login("verifier", badge="EDB_YH002")
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, ["TB20261122001"])
+    checks = [verify_all(floor, verifier), verify_all(floor, other)]
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def finish(http, check):
+        barrier.wait()
+        answers.append(call(http, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+
+    threads = [threading.Thread(target=finish, args=pair) for pair in zip((verifier, other), checks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    run_shipping(redis_conn)
+    assert sum(m["qty"] for m in movements(supervisor, floor, "MUG-01", "ship")) == 1
+
+
+def test_flow_pick_scan_replay_counts_once(floor, crew):
+    """A pick scan replayed with its Idempotency-Key (patchy Wi-Fi) picks one unit, not two."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 201)
+    assert pick["orders"] == ["TB20261122001"]
+    ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "A-01-01-01"}))
+    first = call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567809"}, key="k-1")
+    again = call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567809"}, key="k-1")
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
+    tasks = ok(call(picker, floor, "GET", f"/api/scan/picks/{pick['id']}"))["tasks"]
+    assert [t["picked"] for t in tasks] == [1, 0]
+    badge = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "EDB_PH007"}))
+    assert badge["result"] == "ok"
+    assert ok(call(picker, floor, "GET", f"/api/scan/picks/{pick['id']}"))["picker"] == "EDB_PH007"
+    assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409, "basket_in_use")
+
+
+def test_flow_pick_short_opens_count_and_order_goes_short(floor, crew):
+    """A shortage while picking is recorded, opens a count of the bin, and the order goes short."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-018", "orders": ["TB20261122001"]}), 201)
+    ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "A-01-01-01"}))
+    ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567809"}))
+    assert_error(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/short",
+                      {"location": "A-01-02-01", "sku": "TS-001-RED-M", "qty": 3}), 409, "over_qty")
+    short = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/short",
+                    {"location": "A-01-02-01", "sku": "TS-001-RED-M", "qty": 2}), 201)
+    assert short["count"]["state"] == "open" and short["done"] is True
+    counts = ok(call(supervisor, floor, "GET", "/api/stock/counts"))["items"]
+    assert len(counts) == 1
+    done = ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/complete"))
+    assert done["state"] == "short"
+    assert ok(call(supervisor, floor, "GET", "/api/scan/orders/TB20261122001"))["state"] == "short"
+    assert on_hand(supervisor, floor, "MUG-01") == {"A-01-01-01": 9, "BK-018": 1}
+
+
+def test_flow_return_arrival_moves_stock_to_returns(floor, crew, redis_conn):
+    """A shipped parcel coming back puts its units on the returns shelf once and marks the order."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, [SF])
+    check = verify_all(floor, verifier)
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+    run_shipping(redis_conn)
+    body = {"waybill": SF, "lines": [{"sku": "MUG-01", "qty": 1}], "condition": "ok"}
+    first = call(supervisor, floor, "POST", "/api/scan/returns", body, key="ret-1")
+    again = call(supervisor, floor, "POST", "/api/scan/returns", body, key="ret-1")
+    assert first.status_code == again.status_code == 201
+    assert_error(call(supervisor, floor, "POST", "/api/scan/returns", body), 409, "over_return")
+    assert sum(m["qty"] for m in movements(supervisor, floor, "MUG-01", "return")) == 1
+    order = ok(call(supervisor, floor, "GET", "/api/scan/orders/TB20261122001"))
+    assert order["events"][-1]["kind"] == "returned" and order["returned_at"]
+
+
+def test_flow_insufficient_stock_refuses_pick_and_changes_nothing(floor, crew):
+    """More than the shelves hold: 409 insufficient_stock, the order still waits, nothing allocated."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "MUG-01", "qty": 50}]}), 201)
+    details = assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409,
+                           "insufficient_stock")
+    assert details["lines"]
+    assert ok(call(supervisor, floor, "GET", "/api/scan/orders/TB20261122001"))["state"] == "printed"
+    assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 0
+    assert ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409)
+
+
+def test_flow_intercept_after_pick_blocks_verification_and_releases(floor, crew):
+    """A refund after picking: the waybill scan is refused loudly and the allocation is released."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, [SF])
+    assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 1
+    assert ok(call(supervisor, floor, "POST", "/api/scan/orders/TB20261122001/cancel",
+                   {"reason": "refund"}))["state"] == "intercepted"
+    assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 0
+    assert_error(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 409, "order_intercepted")
+    audit = ok(call(supervisor, floor, "GET", "/api/scan/audit",
+                    params={"date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()}))
+    assert [o["order_no"] for o in audit["intercepted_open"]] == ["TB20261122001"]
+
+
+def test_flow_merged_parcel_picked_and_shipped_together(floor, crew, redis_conn):
+    """Picking one order of a merged parcel brings the others; verification needs every item of both."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    ok(call(supervisor, floor, "POST", "/api/scan/orders",
+            {"order_no": "TB20261122002", "merge_into": "TB20261122001", "lines": [{"sku": "CAP-9", "qty": 1}]}), 201)
+    done = pick_all(floor, picker, ["TB20261122001"])
+    assert sorted(done["orders"]) == ["TB20261122001", "TB20261122002"]
+    check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 201)
+    for line in check["lines"]:
+        if line["sku"] != "CAP-9":
+            ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/scan",
+                    {"code": SKUS[line["sku"]][1], "qty": line["expected"]}))
+    details = assert_error(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"), 409,
+                           "lines_missing")
+    assert [line["sku"] for line in details["lines"]] == ["CAP-9"]
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/scan", {"code": "012345678905"}))
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+    run_shipping(redis_conn)
+    assert sum(m["qty"] for m in movements(supervisor, floor, "CAP-9", "ship")) == 1
+    assert sum(m["qty"] for m in movements(supervisor, floor, "TS-001-RED-M", "ship")) == 2
+
+
+def test_flow_racing_scans_and_picks_never_double(floor, crew):
+    """Threads on the live gateway: one order goes into one basket, the last unit is picked once."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "MUG-01", "qty": 1}]}), 201)
+    other = floor.login("picker", badge="EDB_PH002")
+    barrier = threading.Barrier(2)
+    starts: list = []
+
+    def start(http, basket):
+        barrier.wait()
+        starts.append(call(http, floor, "POST", "/api/scan/picks", {"basket": basket, "orders": [SF]}))
+
+    threads = [threading.Thread(target=start, args=pair) for pair in ((picker, "BK-001"), (other, "BK-002"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in starts) == [201, 409]
+    pick = next(a.json() for a in starts if a.status_code == 201)
+    ok(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "A-01-01-01"}))
+    results: list = []
+    barrier = threading.Barrier(4)
+
+    def scan_mug():
+        barrier.wait()
+        results.append(call(picker, floor, "POST", f"/api/scan/picks/{pick['id']}/scan", {"code": "6901234567809"}))
+
+    threads = [threading.Thread(target=scan_mug) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = sorted(a.json()["result"] for a in results if a.status_code == 200)
+    assert outcomes.count("ok") == 1 and set(outcomes) <= {"ok", "over_qty"}
+    assert ok(call(picker, floor, "GET", f"/api/scan/picks/{pick['id']}"))["tasks"][0]["picked"] == 1
+
+
+def test_flow_intercept_while_stock_down_still_stops_parcel(floor, live, crew):
+    """A refund with stock_service away still intercepts; repeating the cancel later releases the stock."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, [SF])
+    live.stop("stock")
+    try:
+        stopped = ok(call(supervisor, floor, "POST", "/api/scan/orders/TB20261122001/cancel", {"reason": "refund"}))
+        assert stopped["state"] == "intercepted"
+        assert_error(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 409,
+                     "order_intercepted")
+    finally:
+        live.start("stock")
+    assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 1
+    ok(call(supervisor, floor, "POST", "/api/scan/orders/TB20261122001/cancel", {"reason": "refund"}))
+    assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 0
