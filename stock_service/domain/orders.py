@@ -133,22 +133,37 @@ def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str
     return ledger.apply(s, actor, moves, key), True
 
 
-def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str,
+def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str | None,
          lines: list[dict[str, Any]]) -> tuple[list[Movement], bool]:
-    """Units leave the building from the basket; the order's allocation is used up."""
+    """Units leave the building; the order's allocation is used up.
+
+    From the basket it was picked into; an order verified without a pick session (the verifier
+    took the units off the shelf) ships straight from its bins, in walking order.
+    """
     reference = f"order:{order_no}"
     done = _already(s, reference, ("ship",))
     if done:
         return done, False
     _check_skus(s, lines)
-    ledger.location(s, basket, "basket")
-    moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in _merge(lines).items()]
+    if basket is not None:
+        ledger.location(s, basket, "basket")
+        moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in _merge(lines).items()]
+    else:
+        moves = _from_bins(s, lines, reference)
     written = ledger.apply(s, actor, moves, key)
     allocation = s.get(Allocation, order_no)
     if allocation is not None and allocation.state == "open":
         allocation.state = "shipped"
     s.flush()
     return written, True
+
+
+def _from_bins(s: Session, lines: list[dict[str, Any]], reference: str) -> list[Move]:
+    plan = pick_plan(s, lines)
+    if plan["short"]:
+        raise ConflictError(code="insufficient_stock", details={"lines": plan["short"]})
+    return [Move("ship", task["sku"], task["qty"], task["location"], None, reference=reference)
+            for task in plan["tasks"]]
 
 
 def returned(s: Session, actor: Any, key: str | None, *, reference: str, order_no: str,

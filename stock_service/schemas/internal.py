@@ -47,7 +47,7 @@ class PickIn(RequestSchema):
 
 class ShipmentIn(RequestSchema):
     order_no = Name(required=True)
-    basket = Name(required=True)
+    basket = Name(load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(LineIn), required=True, validate=LINES)
 
 

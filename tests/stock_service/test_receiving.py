@@ -1,6 +1,15 @@
 """Receipts, putaway, moves, availability and the internal order endpoints (in-process, real PostgreSQL)."""
 from common.testing import assert_error
-from tests.stock_service.conftest import Caller, ean13, ledger_matches_balances, ok, setup_floor, stock_up
+from tests.stock_service.conftest import (
+    Caller,
+    body,
+    ean13,
+    ledger_matches_balances,
+    movement_count,
+    ok,
+    setup_floor,
+    stock_up,
+)
 
 
 def test_receive_over_expected_needs_force_by_stock_manager(service, manager, engine):
@@ -120,3 +129,27 @@ def test_allocation_changed_order_replaces_lines_counting_its_own_hold(manager):
     assert ok(manager.get("/skus/S-1/availability"), 200)["available"] == 0
     assert_error(manager.post("/internal/allocations", {"order_no": "TB6", "lines": [{"sku": "S-1", "qty": 1}]}),
                  409, "insufficient_stock")
+
+
+def test_internal_shipment_without_basket_ships_from_bins(manager, engine):
+    """An order verified without a pick session ships from its bins in walking order, once."""
+    setup_floor(manager)
+    stock_up(manager, "S-1", 1, "A-01-01-01")
+    stock_up(manager, "S-1", 5, "A-01-01-03")
+    ok(manager.post("/internal/allocations", {"order_no": "TB7", "lines": [{"sku": "S-1", "qty": 3}]}))
+    ship = {"order_no": "TB7", "basket": None, "lines": [{"sku": "S-1", "qty": 3}]}
+    shipped = ok(manager.post("/internal/shipments", ship))
+    assert [(m["from"], m["qty"]) for m in shipped["movements"]] == [("A-01-01-01", 1), ("A-01-01-03", 2)]
+    assert ok(manager.post("/internal/shipments", ship), 200) == shipped
+    assert ledger_matches_balances(engine) == {("S-1", "A-01-01-03", ""): 3}
+    assert ok(manager.get("/skus/S-1/availability"), 200)["allocated"] == 0
+
+
+def test_internal_shipment_without_basket_short_is_409(manager, engine):
+    """Bins holding too little refuse the shipment and move nothing."""
+    setup_floor(manager)
+    stock_up(manager, "S-1", 1, "A-01-01-01")
+    before = movement_count(engine)
+    answer = manager.post("/internal/shipments", {"order_no": "TB8", "lines": [{"sku": "S-1", "qty": 2}]})
+    assert answer.status_code == 409 and body(answer)["error"]["code"] == "insufficient_stock"
+    assert movement_count(engine) == before
