@@ -17,8 +17,8 @@ def test_message_prefers_specific_english_text():
 
 def test_message_unknown_code_uses_status_text():
     """A code with no catalogue entry reads as its HTTP status in the operator's language."""
-    assert i18n.message("unknown_sku", "zh-CN", "SKU X is unknown", 404) == "未找到。"
-    assert i18n.message("unknown_sku", "en", None, 404) == "Not found."
+    assert i18n.message("unregistered_code", "zh-CN", "Thing X is unknown", 404) == "未找到。"
+    assert i18n.message("unregistered_code", "en", None, 404) == "Not found."
 
 
 def test_from_accept_language_defaults_to_chinese():
