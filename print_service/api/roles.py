@@ -1,0 +1,4 @@
+"""Who may print and who may manage printers."""
+
+PRINTING = ("labeler", "receiver", "stock_manager", "supervisor")
+MANAGING = ("supervisor",)

@@ -1,0 +1,94 @@
+"""Raw ZPL over TCP (port 9100), with the Zebra host status query `~HS` before every job.
+
+~HS answers three lines, each framed STX ... ETX CR LF:
+  1: aaa,b,c,dddd,eee,f,g,h,iii,j,k,l   b = paper out, c = pause
+  2: mmm,n,o,p,q,r,s,t,uuuuuuuu,v,www  o = head open, p = ribbon out
+  3: xxxx,y
+"""
+from __future__ import annotations
+
+import socket
+import time
+
+from print_service.drivers import (
+    HEAD_OPEN,
+    OFFLINE,
+    PAPER_OUT,
+    PAUSED,
+    READY,
+    RIBBON_OUT,
+    PrinterHeldError,
+    PrinterOfflineError,
+    Status,
+)
+
+STX, ETX = b"\x02", b"\x03"
+HOST_STATUS = b"~HS"
+
+
+def parse_host_status(answer: bytes) -> Status:
+    """The printer state from a ~HS answer; a malformed answer is treated as no answer."""
+    frames = []
+    for chunk in answer.split(STX)[1:]:
+        frames.append(chunk.split(ETX, 1)[0].decode("ascii", errors="replace"))
+    if len(frames) < 3:
+        raise PrinterOfflineError(f"incomplete ~HS answer ({len(frames)} of 3 lines)")
+    first, second = frames[0].split(","), frames[1].split(",")
+    if len(first) < 3 or len(second) < 4:
+        raise PrinterOfflineError("malformed ~HS answer")
+    flags = [(first[1], PAPER_OUT), (second[2], HEAD_OPEN), (second[3], RIBBON_OUT), (first[2], PAUSED)]
+    for flag, state in flags:
+        if flag.strip() == "1":
+            return Status(state, frames[0] + "|" + frames[1])
+    return Status(READY)
+
+
+class TcpDriver:
+    def __init__(self, host: str, port: int, timeout: float):
+        self.host, self.port, self.timeout = host, port, timeout
+
+    def _connect(self) -> socket.socket:
+        try:
+            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise PrinterOfflineError(f"cannot connect to {self.host}:{self.port}: {exc.__class__.__name__}") from exc
+
+    def _query(self, sock: socket.socket) -> Status:
+        try:
+            sock.sendall(HOST_STATUS)
+            answer = b""
+            deadline = time.monotonic() + self.timeout
+            while answer.count(ETX) < 3:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError()
+                sock.settimeout(remaining)
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                answer += chunk
+        except TimeoutError as exc:
+            raise PrinterOfflineError(f"no ~HS answer from {self.host}:{self.port} within {self.timeout:g}s") from exc
+        except OSError as exc:
+            raise PrinterOfflineError(f"connection to {self.host}:{self.port} lost: {exc.__class__.__name__}") from exc
+        return parse_host_status(answer)
+
+    def status(self) -> Status:
+        try:
+            with self._connect() as sock:
+                return self._query(sock)
+        except PrinterOfflineError as exc:
+            return Status(OFFLINE, str(exc))
+
+    def send(self, name: str, data: bytes) -> None:
+        with self._connect() as sock:
+            status = self._query(sock)
+            if not status.can_print:
+                raise PrinterHeldError(status.state, status.detail)
+            try:
+                sock.settimeout(self.timeout)
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError as exc:
+                reason = f"sending to {self.host}:{self.port} failed: {exc.__class__.__name__}"
+                raise PrinterOfflineError(reason) from exc

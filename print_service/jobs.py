@@ -1,0 +1,139 @@
+"""RQ side of printing: one queue per printer, the RQ job id is the print job id.
+
+Jobs are enqueued after the transaction that created them commits (a worker must find the row),
+with `unique=True` so a repeat enqueue never doubles a label, and `rq.Retry` with the printer's
+backoff. `send_job` is what the worker runs; the rules live in domain/sending.py.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.db import make_engine
+from print_service.models import Printer, PrintJob
+
+QUEUE_PREFIX = "print:"
+PRINTER_QUEUES_KEY = "print:printer-queues"
+WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
+FAILED_KEPT_SECONDS = 7 * 24 * 3600
+# Generous: one run may also send the older labels of its printer that were still waiting.
+JOB_TIMEOUT_SECONDS = 600
+
+
+def queue_name(printer: str) -> str:
+    return QUEUE_PREFIX + printer
+
+
+def register_printer(redis: Redis, printer: str) -> None:
+    """Make the printer's queue known to workers, which listen on every registered printer queue."""
+    redis.sadd(PRINTER_QUEUES_KEY, queue_name(printer))
+
+
+def printer_queues(redis: Redis) -> list[str]:
+    return sorted(name.decode() if isinstance(name, bytes) else name for name in redis.smembers(PRINTER_QUEUES_KEY))
+
+
+def backoff(retries: int, interval: int) -> list[int]:
+    """Doubling waits from `interval` seconds, capped at five minutes."""
+    return [min(300, interval * 2 ** i) for i in range(retries)]
+
+
+def enqueue(redis: Redis, printer: str, job_id: str, retries: int, interval: int) -> None:
+    """Put the job on its printer's queue unless it already waits there."""
+    queue = Queue(queue_name(printer), connection=redis)
+    retry = Retry(max=retries, interval=backoff(retries, interval)) if retries else None
+    options = dict(job_id=job_id, unique=True, retry=retry, result_ttl=0, failure_ttl=FAILED_KEPT_SECONDS,
+                   job_timeout=JOB_TIMEOUT_SECONDS)
+    try:
+        queue.enqueue(send_job, job_id, **options)
+    except DuplicateJobError:
+        existing = Job.fetch(job_id, connection=redis)
+        if existing.get_status(refresh=True) in WAITING and existing.origin == queue.name:
+            return
+        existing.delete()
+        queue.enqueue(send_job, job_id, **options)
+
+
+def withdraw(redis: Redis, job_ids: Iterable[str]) -> None:
+    """Take jobs off their queues (cancelled or moved); one already running re-reads its state."""
+    for job_id in job_ids:
+        try:
+            job = Job.fetch(job_id, connection=redis)
+        except NoSuchJobError:
+            continue
+        if job.get_status(refresh=True) != JobStatus.STARTED:
+            job.delete()
+
+
+def after_commit(s: Session, action) -> None:  # type: ignore[no-untyped-def]
+    """Run `action()` once the session's transaction has committed; dropped on rollback."""
+    if not s.info.get("after_commit_hooked"):
+        event.listen(s, "after_commit", _run_after_commit)
+        event.listen(s, "after_rollback", _drop_after_commit)
+        s.info["after_commit_hooked"] = True
+    s.info.setdefault("after_commit", []).append(action)
+
+
+def _run_after_commit(s: Session) -> None:
+    for action in s.info.pop("after_commit", []):
+        action()
+
+
+def _drop_after_commit(s: Session) -> None:
+    s.info.pop("after_commit", None)
+
+
+def requeue_stranded(sessions: sessionmaker, redis: Redis, older_than_s: int = 60) -> list[str]:
+    """Enqueue waiting jobs that have no RQ job (Redis was unreachable right after their commit)."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    with sessions() as s:
+        rows = s.execute(select(PrintJob.id, Printer.name, Printer.retries, Printer.retry_interval_s)
+                         .join(Printer, Printer.name == PrintJob.printer)
+                         .where(PrintJob.state.in_(("queued", "retrying")), Printer.paused.is_(False),
+                                PrintJob.updated_at < cutoff)
+                         .order_by(PrintJob.seq)).all()
+    stranded = [row for row in rows if not redis.exists(Job.key_for(row.id))]
+    for row in stranded:
+        enqueue(redis, row.name, row.id, row.retries, row.retry_interval_s)
+    return [row.id for row in stranded]
+
+
+def lock_seconds() -> int:
+    """How long one printer's send lock lives without renewal (a dead worker's lock expires)."""
+    return int(os.environ.get("PRINT_LOCK_SECONDS") or 30)
+
+
+@lru_cache(maxsize=4)
+def _sessions_of(pid: int) -> sessionmaker:
+    engine = make_engine(os.environ["DATABASE_URL"], pool_size=2, application_name="print-worker")
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def worker_sessions() -> sessionmaker:
+    """Sessions for this process; RQ forks a work horse per job and a forked pool must not be shared."""
+    return _sessions_of(os.getpid())
+
+
+@lru_cache(maxsize=1)
+def _worker_redis() -> Redis:
+    return Redis.from_url(os.environ["REDIS_URL"], socket_timeout=30, socket_connect_timeout=5)
+
+
+def send_job(job_id: str) -> str:
+    """Send one print job (and any older one of the same printer still waiting); returns its state."""
+    from print_service.domain import sending
+
+    current = get_current_job()
+    retries_left = current.retries_left if current is not None and current.retries_left else 0
+    worker = current.worker_name if current is not None else ""
+    return sending.send(worker_sessions(), _worker_redis(), job_id, retries_left=retries_left,
+                        lock_seconds=lock_seconds(), worker=worker or "")
