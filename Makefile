@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint venv browser clean
+.PHONY: run test lint venv system-packages clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,17 @@ venv: $(STAMP)
 run: venv
 	$(BIN)/python -m deploy.devstack run
 
-# The UI tests drive Debian's chromium (Playwright's own browser download does not work here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# What the tests need from Debian: chromium for the UI tests (Playwright's own browser download
+# does not work here), cups for the CUPS printer path, a CJK font for label previews.
+SYSTEM_PACKAGES := chromium cups cups-client cups-bsd fonts-wqy-microhei
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
-test: venv browser
+test: venv system-packages
 	$(BIN)/python -m deploy.devstack test $(PYTEST_ARGS)
 
 lint: venv
