@@ -78,3 +78,24 @@ def create_idempotency_keys(op, schema: str) -> None:  # type: ignore[no-untyped
         sa.Index("ix_idempotency_keys_created_at", "created_at"),
         schema=schema,
     )
+
+
+def make_append_only(op, schema: str, table: str) -> None:  # type: ignore[no-untyped-def]
+    """Refuse UPDATE and DELETE on a table in the database itself, so no code path can edit history.
+
+    A row trigger does not fire on TRUNCATE, which stays available to maintenance and tests.
+    """
+    op.execute(f"""
+        CREATE FUNCTION {schema}.{table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{schema}.{table} is append-only: % refused', TG_OP
+                USING ERRCODE = 'restrict_violation';
+        END $$;
+        CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {schema}.{table}
+            FOR EACH ROW EXECUTE FUNCTION {schema}.{table}_append_only();
+    """)
+
+
+def drop_append_only(op, schema: str, table: str) -> None:  # type: ignore[no-untyped-def]
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {schema}.{table}")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.{table}_append_only()")

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+from common.migrate import drop_append_only, make_append_only
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -61,15 +63,7 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     # Notes are append-only (domain rule 1), enforced where no code path can get around it.
-    # A row trigger does not fire on TRUNCATE, which stays available to maintenance and tests.
-    op.execute(f"""
-        CREATE FUNCTION {SCHEMA}.refuse_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'order notes are append-only' USING ERRCODE = 'restrict_violation';
-        END $$;
-        CREATE TRIGGER order_notes_append_only BEFORE UPDATE OR DELETE ON {SCHEMA}.order_notes
-            FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.refuse_note_change();
-    """)
+    make_append_only(op, SCHEMA, "order_notes")
     op.create_table(
         "events", _id(),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
@@ -164,7 +158,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    drop_append_only(op, SCHEMA, "order_notes")
     for table in ("returns", "shipment_outbox", "verification_lines", "verifications", "pick_tasks", "picks",
                   "events", "order_notes", "order_lines", "orders"):
         op.drop_table(table, schema=SCHEMA)
-    op.execute(f"DROP FUNCTION IF EXISTS {SCHEMA}.refuse_note_change()")

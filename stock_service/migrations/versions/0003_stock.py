@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from common.migrate import drop_append_only, make_append_only
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -63,17 +65,8 @@ def upgrade() -> None:
         sa.CheckConstraint("from_location IS NOT NULL OR to_location IS NOT NULL", name="movement_has_side"),
         schema=SCHEMA,
     )
-    # The ledger is the truth: a correction is a new movement, never an edit. TRUNCATE stays
-    # allowed (it fires no row trigger) so a test fixture can empty the tables.
-    op.execute(f"""
-        CREATE FUNCTION {SCHEMA}.movements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'stock.movements is append-only: % refused', TG_OP
-                USING ERRCODE = 'restrict_violation';
-        END $$;
-        CREATE TRIGGER movements_append_only BEFORE UPDATE OR DELETE ON {SCHEMA}.movements
-            FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.movements_append_only();
-    """)
+    # The ledger is the truth: a correction is a new movement, never an edit.
+    make_append_only(op, SCHEMA, "movements")
     op.create_table(
         "receipts",
         sa.Column("id", sa.BigInteger, primary_key=True),
@@ -152,8 +145,7 @@ def downgrade() -> None:
     for table in ("count_lines", "count_bins", "counts", "allocation_lines", "allocations", "receipt_lines",
                   "receipts"):
         op.drop_table(table, schema=SCHEMA)
-    op.execute(f"DROP TRIGGER movements_append_only ON {SCHEMA}.movements")
-    op.execute(f"DROP FUNCTION {SCHEMA}.movements_append_only()")
+    drop_append_only(op, SCHEMA, "movements")
     op.drop_table("movements", schema=SCHEMA)
     op.drop_table("balances", schema=SCHEMA)
     op.drop_table("locations", schema=SCHEMA)
