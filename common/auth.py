@@ -19,7 +19,7 @@ from flask import Flask, current_app, g, request
 
 from common.errors import ForbiddenError, UnauthorizedError
 
-TOKEN_HEADER = "X-Internal-Token"
+TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
 IDENTITY_HEADER = "X-Identity"
 SIGNATURE_HEADER = "X-Identity-Signature"
 MAX_SKEW_SECONDS = 300

@@ -20,6 +20,9 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Four masters (and a second copy of the stack) on one host must not share one control socket.
 control_socket_disable = True
+# gunicorn's most: a GET carrying a long scanned code reaches the app, which refuses it with the
+# JSON error body, instead of gunicorn's HTML 414 at 4 KB.
+limit_request_line = 8190
 
 
 def bind_for(service: str) -> list[str]:

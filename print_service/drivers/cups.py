@@ -22,7 +22,8 @@ class CheckedZebra(zebra.Zebra):
 
     def _output_unix(self, commands: bytes) -> None:
         try:
-            done = subprocess.run(["lpr", f"-P{self.queue}", "-oraw"], input=commands, capture_output=True,
+            # CUPS's own client from PATH, no shell; the queue name is checked when the printer is added (noqa).
+            done = subprocess.run(["lpr", f"-P{self.queue}", "-oraw"], input=commands, capture_output=True,  # noqa: S603,S607
                                   timeout=self.timeout, check=False, env=_cups_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise PrinterOfflineError(f"lpr for {self.queue} did not run: {exc.__class__.__name__}") from exc
@@ -44,7 +45,9 @@ class CupsDriver:
 
     def status(self) -> Status:
         try:
-            done = subprocess.run(["lpstat", "-p", self.queue], capture_output=True, text=True, timeout=self.timeout,
+            # As above: lpstat from PATH, a checked queue name that cannot start with "-", no shell.
+            done = subprocess.run(["lpstat", "-p", self.queue], capture_output=True, text=True,  # noqa: S603,S607
+                                  timeout=self.timeout,
                                   check=False, env=_cups_env() | {"LANG": "C"})
         except (OSError, subprocess.TimeoutExpired) as exc:
             return Status(UNKNOWN, f"lpstat did not run: {exc.__class__.__name__}")

@@ -28,7 +28,8 @@ def cjk_font_path() -> str | None:
         return explicit
     if shutil.which("fc-match"):
         try:
-            found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
+            # fontconfig's tool found by shutil.which just above, fixed arguments, no shell.
+            found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,  # noqa: S607
                                    text=True, timeout=5, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             found = ""

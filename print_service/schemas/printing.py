@@ -90,7 +90,7 @@ class JobQuery(PageQuery):
     printer = Text(max_length=64, load_default=None)
     state = Text(load_default=None, validate=validate.OneOf(JOB_STATES))
     batch = Text(max_length=36, load_default=None)
-    cursor = Text(max_length=20, load_default=None, validate=validate.Regexp(r"^\d+$"))
+    cursor = Text(max_length=18, load_default=None, validate=validate.Regexp(r"^\d{1,18}$"))
 
 
 class EventOut(ResponseSchema):

@@ -8,6 +8,7 @@ from common import i18n
 from common.auth import current
 from common.db import transaction
 from common.endpoint import Api
+from stock_service.api.stock import SEES_STOCK
 from stock_service.domain import imports, skus
 from stock_service.schemas.skus import DisableIn, ImportQuery, LookupQuery, SkuIn, SkuOut
 
@@ -40,7 +41,11 @@ def import_skus(query: dict, body: bytes):
 def lookup_item(query: dict):
     """The item lookup screen: scan anything on an item → name, spec, picture, stock and bins."""
     with transaction() as s:
-        return skus.lookup(s, query["code"])
+        item = skus.lookup(s, query["code"])
+    if not current().has_any(SEES_STOCK):
+        # A counter counts blind: the item, never what its bins should hold.
+        item = {k: v for k, v in item.items() if k not in ("on_hand", "bins")}
+    return item
 
 
 @api.route("GET", "/skus/<sku>", response=SkuOut, errors=(404,))

@@ -23,6 +23,8 @@ from stock_service.schemas.stock import (
 
 bp = Blueprint("stock", __name__, url_prefix="/api/stock")
 api = Api(bp, "stock")
+# Every role but counter: a counter counts blind, so never sees what a bin should hold.
+SEES_STOCK = ("picker", "verifier", "receiver", "labeler", "stock_manager", "supervisor")
 
 
 @api.route("POST", "/locations", body=LocationIn, response=LocationOut, status=201, roles=("stock_manager",),
@@ -40,21 +42,21 @@ def list_locations(query: dict):
         return Page(*stock.list_locations(s, query["kind"], query["limit"], query["cursor"]))
 
 
-@api.route("GET", "/balances", query=BalanceQuery, response=BalanceOut, page=True)
+@api.route("GET", "/balances", query=BalanceQuery, response=BalanceOut, page=True, roles=SEES_STOCK)
 def list_balances(query: dict):
     """Non-zero balances per (SKU, location, lot) (stock enquiry)."""
     with transaction() as s:
         return Page(*stock.balances(s, query["sku"], query["location"], query["limit"], query["cursor"]))
 
 
-@api.route("GET", "/skus/<sku>/availability", response=AvailabilityOut, errors=(404,))
+@api.route("GET", "/skus/<sku>/availability", response=AvailabilityOut, roles=SEES_STOCK, errors=(404,))
 def availability(sku: str):
     """On hand, allocated, available and in transit for one SKU (stock enquiry, order import)."""
     with transaction() as s:
         return stock.availability(s, sku)
 
 
-@api.route("GET", "/movements", query=MovementQuery, response=MovementOut, page=True)
+@api.route("GET", "/movements", query=MovementQuery, response=MovementOut, page=True, roles=SEES_STOCK)
 def list_movements(query: dict):
     """The ledger, oldest first, filtered by SKU, location, time, type or reference (who moved what)."""
     with transaction() as s:
