@@ -27,7 +27,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
                                "zh-CN": "此幂等键已用于其他请求。"},
     "request_in_progress": {"en": "The same request is still being processed.", "zh-CN": "相同请求正在处理中。"},
     "bad_credentials": {"en": "Wrong badge or PIN.", "zh-CN": "工牌或密码错误。"},
-    "too_many_attempts": {"en": "Too many failed logins, wait 5 minutes.", "zh-CN": "登录失败次数过多，请 5 分钟后再试。"},
+    "too_many_attempts": {"en": "Too many failed logins, wait 5 minutes.",
+                          "zh-CN": "登录失败次数过多，请 5 分钟后再试。"},
     "operator_exists": {"en": "An operator with this badge exists.", "zh-CN": "该工牌的操作员已存在。"},
 }
 
