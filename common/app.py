@@ -1,7 +1,8 @@
 """The app factory every service shares: config → logs → db → redis → errors → auth → blueprints."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask import Blueprint, Flask, Response
 from sqlalchemy import Table

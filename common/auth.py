@@ -10,9 +10,10 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 from flask import Flask, current_app, g, request

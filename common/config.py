@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 SERVICES = ("stock", "scan", "print")
 DEFAULT_PORTS = {"gateway": 8000, "stock": 8001, "scan": 8002, "print": 8003}
@@ -33,7 +34,7 @@ class Settings:
     var_dir: str = "var"
     testing: bool = False
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "Settings":
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> Settings:
         if not overrides:
             return self
         known = {f.name for f in fields(self)}

@@ -7,8 +7,8 @@ and the effect it guards land together or not at all.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, text

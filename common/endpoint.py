@@ -12,9 +12,10 @@ State-changing methods go through the Idempotency-Key wrapper automatically.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema

@@ -7,7 +7,7 @@ duplicate answer 409 `request_in_progress` instead of running twice.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Response, current_app, g, request
 from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, func, select

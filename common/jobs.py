@@ -5,7 +5,8 @@ at least once.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry

@@ -10,8 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 from argon2 import PasswordHasher
@@ -104,7 +105,7 @@ class ServiceClient:
     def post(self, path: str, **kwargs: Any):
         return self.request("POST", path, **kwargs)
 
-    def as_(self, badge: str, *roles: str) -> "ServiceClient":
+    def as_(self, badge: str, *roles: str) -> ServiceClient:
         return ServiceClient(self.app, badge, tuple(roles))
 
 
@@ -173,7 +174,7 @@ class LiveStack:
                 proc.kill()
                 proc.wait()
 
-    def __enter__(self) -> "LiveStack":
+    def __enter__(self) -> LiveStack:
         for name in ("stock", "scan", "print", "gateway"):
             self.start(name)
         return self

@@ -106,7 +106,7 @@ class Stack:
         # honcho runs gunicorn, rq and python by name: the virtualenv comes first on PATH
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         if not self.env.get("DATABASE_URL"):
             self.pg, self.env["DATABASE_URL"] = start_postgres(self.var)
             print(f"embedded PostgreSQL: {self.var / 'pg'}", flush=True)

@@ -1,7 +1,8 @@
 """The gateway: the only door. Logs people in, checks roles, forwards /api/<service>/..."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
