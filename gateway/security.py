@@ -11,9 +11,8 @@ from flask import Flask, Response, request
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data: blob: https:",
-    "media-src 'self' blob:",
     "connect-src 'self'",
     "worker-src 'self'",
     "frame-ancestors 'none'",
