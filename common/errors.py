@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from marshmallow import ValidationError as SchemaError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -117,6 +119,13 @@ def init_app(app: Flask) -> None:
     def _db_down(exc: OperationalError) -> Response:
         log.error("database unavailable: %s", exc.__class__.__name__)
         return error_response(503, "database_unavailable", None, {})
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_down(exc: Exception) -> Response:
+        # Sessions, throttles and queues live in Redis: while it restarts the caller retries.
+        log.error("redis unavailable: %s", exc.__class__.__name__)
+        return error_response(503, "service_unavailable", None, {"service": "redis"})
 
     @app.errorhandler(DBAPIError)
     def _db_error(exc: DBAPIError) -> Response:

@@ -89,6 +89,21 @@ class TcpDriver:
                 sock.settimeout(self.timeout)
                 sock.sendall(data)
                 sock.shutdown(socket.SHUT_WR)
+                _await_close(sock)
             except OSError as exc:
                 reason = f"sending to {self.host}:{self.port} failed: {exc.__class__.__name__}"
                 raise PrinterOfflineError(reason) from exc
+
+
+def _await_close(sock: socket.socket) -> None:
+    """Wait for the printer to close its side after reading the label.
+
+    sendall returns once the bytes are in the kernel's buffer: a printer that cuts the line halfway
+    through the label shows up only here, as a reset, and the job is retried instead of counted as
+    printed. A printer that keeps the line open past the timeout reported no loss: the label counts as sent.
+    """
+    try:
+        while sock.recv(1024):
+            pass
+    except TimeoutError:
+        return
