@@ -12,7 +12,8 @@ from common.testing import assert_error
 from tests.faults.conftest import ledger_matches_balances
 from tests.scan_service.floorkit import call, ok, on_hand, stock_up
 
-pytestmark = pytest.mark.live
+# One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults")]
 HANDHELDS = 4
 HOME, SPARE = "A-01-01-01", "A-09-01-01"
 

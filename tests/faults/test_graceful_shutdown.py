@@ -16,7 +16,8 @@ from tests.print_service.fake_printer import FakePrinter
 from tests.scan_service.floorkit import call, movements, ok, stock_up
 from tests.scan_service.test_flow_live import ORDER, SF, pick_all, verify_all
 
-pytestmark = pytest.mark.live
+# One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults")]
 
 
 def waiting_on_lock(engine, application: str) -> bool:

@@ -14,7 +14,8 @@ import pytest
 from tests.faults.conftest import wait_until
 from tests.print_service.fake_printer import FakePrinter
 
-pytestmark = pytest.mark.live
+# One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults")]
 
 
 class DroppingPrinter(FakePrinter):

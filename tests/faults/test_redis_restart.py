@@ -9,7 +9,8 @@ from common.testing import assert_error
 from tests.faults.conftest import wait_until
 from tests.print_service.fake_printer import FakePrinter
 
-pytestmark = pytest.mark.live
+# One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults")]
 
 
 def test_faults_redis_restart_keeps_sessions_and_queued_labels(fresh, floor, workers):

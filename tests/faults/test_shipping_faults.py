@@ -16,7 +16,8 @@ from tests.faults.conftest import ledger_matches_balances, signal_tree, wait_unt
 from tests.scan_service.floorkit import SKUS, call, movements, ok, on_hand, stock_up
 from tests.scan_service.test_flow_live import ORDER, SF, pick_all, verify_all
 
-pytestmark = pytest.mark.live
+# One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults")]
 
 
 @pytest.fixture
