@@ -36,6 +36,7 @@ def operator_stats(s: Session, day: date, timezone: str) -> list[dict[str, Any]]
         .group_by(Event.operator)
         .order_by(Event.operator)
     )
+    by_hour = _items_by_hour(s, start, end, timezone)
     rows = []
     for row in s.execute(query):
         badge, name, orders_picked, items_picked, checks, items_verified, wrong, shortages, first, last = row
@@ -48,8 +49,21 @@ def operator_stats(s: Session, day: date, timezone: str) -> list[dict[str, Any]]
                      "items_picked": int(items_picked), "verifications": checks,
                      "items_verified": int(items_verified), "wrong_scans": wrong, "shortages": shortages,
                      "first_scan_at": first, "last_scan_at": last,
-                     "items_per_hour": round(items / hours, 1) if first else 0.0})
+                     "items_per_hour": round(items / hours, 1) if first else 0.0,
+                     "hours": by_hour.get(badge, [])})
     return rows
+
+
+def _items_by_hour(s: Session, start: Any, end: Any, timezone: str) -> dict[str, list[dict[str, int]]]:
+    """Items scanned right, per operator and hour of the warehouse's clock (the supervisor's chart)."""
+    hour = func.extract("hour", func.timezone(timezone, Event.at)).label("hour")
+    query = (select(Event.operator, hour, func.sum(Event.qty))
+             .where(Event.at >= start, Event.at < end, Event.result == "ok", Event.kind.in_(SCAN_KINDS))
+             .group_by(Event.operator, hour).order_by(Event.operator, hour))
+    found: dict[str, list[dict[str, int]]] = {}
+    for badge, at_hour, items in s.execute(query):
+        found.setdefault(badge, []).append({"hour": int(at_hour), "items": int(items or 0)})
+    return found
 
 
 def _summary(order: Order) -> dict[str, Any]:

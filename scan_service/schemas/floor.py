@@ -137,6 +137,11 @@ class ReturnOut(ResponseSchema):
     created_at = fields.DateTime()
 
 
+class HourOut(ResponseSchema):
+    hour = fields.Integer()
+    items = fields.Integer()
+
+
 class StatsOut(ResponseSchema):
     badge = fields.String()
     name = fields.String()
@@ -149,6 +154,7 @@ class StatsOut(ResponseSchema):
     first_scan_at = fields.DateTime(allow_none=True)
     last_scan_at = fields.DateTime(allow_none=True)
     items_per_hour = fields.Float()
+    hours = fields.List(fields.Nested(HourOut))
 
 
 class OutboxOut(ResponseSchema):

@@ -46,6 +46,7 @@ def test_get_stats_operators_split_at_local_midnight(scan, engine):
     assert (row1["verifications"], row1["items_verified"], row1["wrong_scans"]) == (1, 2, 1)
     assert (row2["verifications"], row2["items_verified"], row2["wrong_scans"]) == (1, 3, 1)
     assert row1["first_scan_at"].startswith("2026-11-22T15:30") and row1["items_per_hour"] > 0
+    assert row1["hours"] == [{"hour": 23, "items": 2}] and row2["hours"] == [{"hour": 0, "items": 3}]
     assert day1["next_cursor"] is None
     audit1 = supervisor.get("/api/scan/audit?date=2026-11-22").get_json()
     audit2 = supervisor.get("/api/scan/audit?date=2026-11-23").get_json()

@@ -9,7 +9,7 @@ const TEXT = {
     title: "Supervisor", login: "Log in", badge: "Badge", pin: "PIN", logout: "Log out", lang: "中文",
     work: "Today's work", audit: "End-of-day audit", intercepts: "Intercepts", printing: "Printing",
     variances: "Variances", stock: "Stock reports", operators: "Operators", date: "Date", show: "Show",
-    chart: "Items per hour, by person", none: "Nothing", refresh: "Refresh",
+    chart: "Items scanned by hour, per person", none: "Nothing", refresh: "Refresh",
     printers: "Printers", queue: "Print queue", pause: "Pause", resume: "Resume", cancel: "Cancel", reprint: "Reprint",
     approve: "Approve", reject: "Reject", reason: "Reason", note: "Note", negative: "Negative stock", low: "Low stock",
     threshold: "Threshold", done: "Done", count: "Count",
@@ -18,7 +18,7 @@ const TEXT = {
     title: "主管", login: "登录", badge: "工牌", pin: "密码", logout: "退出登录", lang: "EN",
     work: "今日作业", audit: "下班前自我审核", intercepts: "拦截", printing: "打印",
     variances: "盘点差异", stock: "库存报表", operators: "操作员", date: "日期", show: "查看",
-    chart: "每人每小时件数", none: "无", refresh: "刷新",
+    chart: "每人每小时扫描件数", none: "无", refresh: "刷新",
     printers: "打印机", queue: "打印队列", pause: "暂停", resume: "恢复", cancel: "取消", reprint: "重新打印",
     approve: "批准", reject: "驳回", reason: "原因", note: "备注", negative: "负库存", low: "低库存",
     threshold: "阈值", done: "完成", count: "盘点单",
@@ -66,13 +66,32 @@ async function run(fn) {
 const orderColumns = [["order", (o) => o.order_no], ["waybill", (o) => o.waybill_no || ""], ["state", (o) => o.state || ""],
   ["shop", (o) => o.shop || ""]];
 
+// Items scanned per person and hour of the day (the warehouse's clock): one row of 24 columns each.
+function hourChart(rows) {
+  const max = Math.max(1, ...rows.flatMap((r) => (r.hours || []).map((x) => x.items)));
+  const axis = h("div", { class: "bar-row axis" }, h("span", {}),
+    h("div", { class: "hours" }, Array.from({ length: 24 }, (_, hour) => h("span", {}, hour % 3 ? "" : String(hour)))),
+    h("span", {}));
+  return h("div", { class: "chart", role: "img", "aria-label": tr("chart") }, axis, rows.map((r) => {
+    const items = new Map((r.hours || []).map((x) => [x.hour, x.items]));
+    const total = [...items.values()].reduce((a, b) => a + b, 0);
+    return h("div", { class: "bar-row" },
+      h("span", {}, `${r.name || ""} ${r.badge}`),
+      h("div", { class: "hours" }, Array.from({ length: 24 }, (_, hour) => {
+        const n = items.get(hour) || 0;
+        return h("div", { class: "hour", title: `${hour}:00  ${n}` },
+          h("div", { class: "bar", style: `height:${Math.round(100 * n / max)}%` }));
+      })),
+      h("span", { class: "num" }, String(total)));
+  }));
+}
+
 const SECTION = {
   async work() {
     const date = h("input", { type: "date", id: "work-date", value: today(), "aria-label": tr("date") });
     const out = h("div");
     const load = async () => {
       const rows = (await api.get(api.query("/api/scan/stats/operators", { date: date.value }))).items;
-      const max = Math.max(1, ...rows.map((r) => r.items_per_hour || 0));
       out.replaceChildren(
         table([["badge", (r) => r.badge], ["name", (r) => r.name], ["orders picked", (r) => r.orders_picked, 1],
           ["items picked", (r) => r.items_picked, 1], ["verifications", (r) => r.verifications, 1],
@@ -81,10 +100,7 @@ const SECTION = {
           ["last", (r) => clock(r.last_scan_at)], ["items/h", (r) => (r.items_per_hour || 0).toFixed(1), 1]],
         rows, { id: "stats" }),
         h("h3", {}, tr("chart")),
-        h("div", { class: "chart", role: "img", "aria-label": tr("chart") }, rows.map((r) => h("div", { class: "bar-row" },
-          h("span", {}, `${r.name || ""} ${r.badge}`),
-          h("div", { class: "bar", style: `width:${Math.round(100 * (r.items_per_hour || 0) / max)}%` }),
-          h("span", { class: "num" }, (r.items_per_hour || 0).toFixed(1))))));
+        hourChart(rows));
     };
     await load();
     return [h("div", { class: "toolbar" }, date, act(tr("show"), load, "primary")), out];
