@@ -135,7 +135,7 @@ def list_notes(order_no: str):
 def cancel_order(order_no: str, body: dict):
     """Refund or change after print: the parcel is intercepted. Leads to: intercept list."""
     with transaction() as s:
-        return orders.cancel(s, current(), order_no, body["reason"], lambda no: stock().release(no))
+        return orders.cancel(s, current(), order_no, body["reason"], stock())
 
 
 @api.route("GET", "/orders/<order_no>/notes/<int:note_id>", response=NoteOut, roles=READ, errors=(404, 405))

@@ -124,30 +124,38 @@ def sorted_notes(notes: list[OrderNote]) -> list[OrderNote]:
     return sorted(notes, key=lambda n: (NOTE_KINDS_FIRST.index(n.kind) if n.kind in NOTE_KINDS_FIRST else 9, n.id))
 
 
-def cancel(s: Session, actor: Identity, order_no: str, reason: str, release: Any) -> Order:
-    """Stop a printed parcel (拦截): it becomes `intercepted`; after shipping it is too late."""
+def cancel(s: Session, actor: Identity, order_no: str, reason: str, stock: Any) -> Order:
+    """Stop a printed parcel (拦截): it becomes `intercepted`; after shipping it is too late.
+
+    `stock` is the stock_service client: the order's stock is given back, and a parcel already
+    picked goes from its basket to the intercept shelf.
+    """
     order = get(s, order_no, lock=True)
     if order.state == "shipped" or order.shipped_at is not None:
         raise ConflictError(code="already_shipped", details={"order_no": order_no})
     if order.state in ("intercepted", "cancelled", "returned"):
-        _release(order, release)  # a repeat retries a release that could not be made the first time
+        _release(order, stock)  # a repeat retries a release that could not be made the first time
         return order
     order.state = "intercepted"
     order.intercept_reason = reason
     order.intercepted_at = now(s)
-    released = _release(order, release)
+    released = _release(order, stock)
     journal.record(s, actor, "intercepted", order_no=order_no,
                    detail={"reason": reason, "allocation_released": released})
     s.flush()
     return order
 
 
-def _release(order: Order, release: Any) -> bool:
+def _release(order: Order, stock: Any) -> bool:
     """Give the order's stock back. Stopping the parcel matters more: stock being away does not block it."""
     if not order.allocated:
         return True
     try:
-        release(order.order_no)
+        if order.basket and order.picked_at is not None:
+            lines = [{"sku": line.sku, "qty": line.qty} for line in order.lines]
+            stock.intercept(order.order_no, order.basket, lines)
+        else:
+            stock.release(order.order_no)
     except ServiceUnavailableError:
         return False
     except ServiceError as exc:

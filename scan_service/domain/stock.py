@@ -23,6 +23,10 @@ class Stock:
     def release(self, order_no: str) -> Any:
         return self._post(f"/internal/allocations/{order_no}/release", {}, f"release:{order_no}")
 
+    def intercept(self, order_no: str, basket: str, lines: list[dict[str, Any]]) -> Any:
+        body = {"order_no": order_no, "basket": basket, "lines": lines}
+        return self._post("/internal/intercepts", body, f"intercept:{order_no}")
+
     def pick_plan(self, lines: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         return self._post("/internal/pick-plan", {"lines": lines}, key)["tasks"]
 

@@ -9,7 +9,16 @@ from common.db import transaction
 from common.endpoint import Api
 from common.idempotency import HEADER
 from stock_service.domain import orders
-from stock_service.schemas.internal import AllocationIn, AllocationOut, EmptyIn, PickIn, PlanIn, ReturnIn, ShipmentIn
+from stock_service.schemas.internal import (
+    AllocationIn,
+    AllocationOut,
+    EmptyIn,
+    InterceptIn,
+    PickIn,
+    PlanIn,
+    ReturnIn,
+    ShipmentIn,
+)
 from stock_service.schemas.stock import MovementOut
 
 bp = Blueprint("internal", __name__, url_prefix="/api/stock/internal")
@@ -58,6 +67,13 @@ def shipments(body: dict):
     """A verified parcel leaves: basket → out, the order's allocation used up; idempotent by order number."""
     with transaction() as s:
         return _written(*orders.ship(s, current(), request.headers.get(HEADER), **body))
+
+
+@api.route("POST", "/intercepts", body=InterceptIn, status=201, roles=FLOOR, errors=(404, 422))
+def intercepts(body: dict):
+    """A stopped parcel: basket → intercept shelf, allocation given back; idempotent by order number."""
+    with transaction() as s:
+        return _written(*orders.intercept(s, current(), request.headers.get(HEADER), **body))
 
 
 @api.route("POST", "/returns", body=ReturnIn, status=201, roles=FLOOR, errors=(404, 422))

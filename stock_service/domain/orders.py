@@ -166,6 +166,32 @@ def _from_bins(s: Session, lines: list[dict[str, Any]], reference: str) -> list[
             for task in plan["tasks"]]
 
 
+def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str,
+              lines: list[dict[str, Any]]) -> tuple[list[Movement], bool]:
+    """A stopped parcel (拦截) leaves its basket for the intercept shelf; its allocation is given back.
+
+    Moves what the basket holds of the order's lines, up to their quantity: a short pick leaves
+    less in the basket, and the shelf gets what is really there.
+    """
+    reference = f"intercept:{order_no}"
+    done = _already(s, reference, ("move",))
+    if done:
+        return done, False
+    _check_skus(s, lines)
+    ledger.location(s, basket, "basket")
+    shelf = stock.first_of_kind(s, "intercept", stock.INTERCEPT)
+    held = dict(s.execute(select(Balance.sku, func.sum(Balance.qty)).where(Balance.location == basket)
+                          .group_by(Balance.sku)).all())
+    moves = [Move("move", sku, min(qty, int(held.get(sku) or 0)), basket, shelf, reason="intercepted",
+                  reference=reference) for sku, qty in _merge(lines).items() if int(held.get(sku) or 0) > 0]
+    written = ledger.apply(s, actor, moves, key) if moves else []
+    allocation = s.get(Allocation, order_no)
+    if allocation is not None and allocation.state == "open":
+        allocation.state = "released"
+    s.flush()
+    return written, True
+
+
 def returned(s: Session, actor: Any, key: str | None, *, reference: str, order_no: str,
              lines: list[dict[str, Any]], condition: str) -> tuple[list[Movement], bool]:
     """A parcel came back: its units go to the returns shelf (a damaged one says so in the reason)."""

@@ -16,6 +16,7 @@ from stock_service.models import Allocation, AllocationLine, Balance, Location, 
 KINDS = ("bin", "staging", "basket", "returns", "intercept")
 RECEIVING = "RECEIVING"
 RETURNS = "RETURNS"
+INTERCEPT = "INTERCEPT"
 
 
 def create_location(s: Session, *, code: str, kind: str, zone: str = "", sequence: int = 0,

@@ -51,6 +51,12 @@ class ShipmentIn(RequestSchema):
     lines = fields.List(fields.Nested(LineIn), required=True, validate=LINES)
 
 
+class InterceptIn(RequestSchema):
+    order_no = Name(required=True)
+    basket = Name(required=True)
+    lines = fields.List(fields.Nested(LineIn), required=True, validate=LINES)
+
+
 class ReturnIn(RequestSchema):
     reference = Text(required=True, max_length=128, validate=validate.Length(min=1, max=128))
     order_no = Name(required=True)

@@ -237,6 +237,9 @@ def test_flow_intercept_after_pick_blocks_verification_and_releases(floor, crew)
     assert ok(call(supervisor, floor, "POST", "/api/scan/orders/TB20261122001/cancel",
                    {"reason": "refund"}))["state"] == "intercepted"
     assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 0
+    # The picked units left the basket for the intercept shelf, where the verifier puts the parcel.
+    shelf = ok(call(supervisor, floor, "GET", "/api/stock/balances", params={"location": "INTERCEPT"}))["items"]
+    assert sorted((b["sku"], b["qty"]) for b in shelf) == sorted((ln["sku"], ln["qty"]) for ln in ORDER["lines"])
     assert_error(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 409, "order_intercepted")
     audit = ok(call(supervisor, floor, "GET", "/api/scan/audit",
                     params={"date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()}))

@@ -153,3 +153,19 @@ def test_internal_shipment_without_basket_short_is_409(manager, engine):
     answer = manager.post("/internal/shipments", {"order_no": "TB8", "lines": [{"sku": "S-1", "qty": 2}]})
     assert answer.status_code == 409 and body(answer)["error"]["code"] == "insufficient_stock"
     assert movement_count(engine) == before
+
+
+def test_internal_intercept_moves_basket_to_shelf_once(manager, engine):
+    """A stopped parcel's units go from its basket to the intercept shelf, once; its stock is freed."""
+    setup_floor(manager)
+    stock_up(manager, "S-1", 4, "A-01-01-01")
+    ok(manager.post("/internal/allocations", {"order_no": "TB5", "lines": [{"sku": "S-1", "qty": 3}]}))
+    # A short pick: two of the three units reached the basket.
+    ok(manager.post("/internal/picks", {"reference": "pick:5", "basket": "BK-005",
+                                        "lines": [{"sku": "S-1", "qty": 2, "from": "A-01-01-01"}]}))
+    stop = {"order_no": "TB5", "basket": "BK-005", "lines": [{"sku": "S-1", "qty": 3}]}
+    moved = ok(manager.post("/internal/intercepts", stop))
+    assert [(m["from"], m["to"], m["qty"]) for m in moved["movements"]] == [("BK-005", "INTERCEPT", 2)]
+    assert ok(manager.post("/internal/intercepts", stop), 200) == moved
+    assert ledger_matches_balances(engine) == {("S-1", "A-01-01-01", ""): 2, ("S-1", "INTERCEPT", ""): 2}
+    assert ok(manager.get("/skus/S-1/availability"), 200)["allocated"] == 0
