@@ -24,7 +24,7 @@ def test_manifests_validate_strictly():
 def test_every_web_deployment_probes_healthz():
     """Gateway and services have readiness and liveness probes on /healthz and resource limits."""
     deployments = {d["metadata"]["name"]: d for d in _documents() if d["kind"] == "Deployment"}
-    assert set(deployments) == {"wms-gateway", "wms-stock", "wms-scan", "wms-print", "wms-worker"}
+    assert set(deployments) == {"wms-gateway", "wms-stock", "wms-scan", "wms-print", "wms-worker", "wms-cron"}
     for name in ("wms-gateway", "wms-stock", "wms-scan", "wms-print"):
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
