@@ -97,3 +97,22 @@ def _shot(name: str):
     path = ROOT / "test-artifacts" / "screenshots" / "supervisor" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def test_supervisor_pages_speak_chinese(browser: Browser, floor):
+    """With Chinese chosen, table headers and audit titles are Chinese too."""
+    floor.add_operator("EDB_ZG503", ("supervisor",), pin="1234", name="主管")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    try:
+        login(page, floor, "EDB_ZG503")
+        page.goto(floor.url("/supervisor#operators"))
+        expect(page.locator("#operators thead")).to_contain_text("工牌")
+        page.goto(floor.url("/supervisor#audit"))
+        expect(page.locator("body")).to_have_attribute("data-loaded", "audit")
+        expect(page.locator("main")).to_contain_text("已验货未发货")
+        expect(page.locator("#audit-totals")).to_contain_text("已发货")
+        page.screenshot(path=str(_shot("supervisor-audit-zh-CN")))
+    finally:
+        context.close()

@@ -24,6 +24,19 @@ const TEXT = {
     threshold: "阈值", done: "完成", count: "盘点单",
   },
 };
+// Column and section titles of the tables, in Chinese; English shows the key itself.
+const COLUMNS_ZH = {
+  active: "启用", attempts: "尝试次数", badge: "工牌", counted: "盘点数", error: "错误", expected: "账面数",
+  first: "首次扫描", id: "编号", "items picked": "拣货件数", "items verified": "验货件数", "items/h": "件/小时",
+  lang: "语言", last: "末次扫描", location: "库位", lot: "批次", name: "姓名", order: "订单号",
+  "orders picked": "拣货单数", printer: "打印机", qty: "数量", roles: "角色", shop: "店铺", shortages: "缺货",
+  sku: "商品编码", state: "状态", template: "模板", uri: "地址", variance: "差异", verifications: "验货次数",
+  waybill: "运单号", "wrong scans": "错扫", imported: "导入", picked: "已拣货", verified: "已验货",
+  shipped: "已发货", verified_not_shipped: "已验货未发货", shipped_not_verified: "已发货未验货",
+  printed_without_waybill: "已打印无运单号", intercepted_open: "未处理的拦截", picked_not_verified: "已拣货未验货",
+};
+const col = (k) => (lang === "zh-CN" && COLUMNS_ZH[k]) || k.replaceAll("_", " ");
+
 const REASONS = ["lost", "damaged", "found", "mis_pick", "receiving_error", "other"];
 const SECTIONS = ["work", "audit", "intercepts", "printing", "variances", "stock", "operators"];
 
@@ -40,7 +53,7 @@ function say(text) {
 function table(columns, rows, { id } = {}) {
   if (!rows.length) return h("p", { class: "empty" }, tr("none"));
   return h("table", { id },
-    h("thead", {}, h("tr", {}, columns.map(([label]) => h("th", { scope: "col" }, label)))),
+    h("thead", {}, h("tr", {}, columns.map(([label]) => h("th", { scope: "col" }, col(label))))),
     h("tbody", {}, rows.map((row) => h("tr", {}, columns.map(([, cell, num]) => {
       const v = cell(row);
       return h("td", { class: num ? "num" : null }, v instanceof Node ? v : String(v ?? ""));
@@ -107,9 +120,9 @@ const SECTION = {
   },
   async audit() {
     const a = await api.get(api.query("/api/scan/audit", { date: today() }));
-    const parts = [h("p", { id: "audit-totals" }, Object.entries(a.totals || {}).map(([k, v]) => `${k}: ${v}`).join(" · "))];
+    const parts = [h("p", { id: "audit-totals" }, Object.entries(a.totals || {}).map(([k, v]) => `${col(k)}: ${v}`).join(" · "))];
     for (const key of ["verified_not_shipped", "shipped_not_verified", "printed_without_waybill", "intercepted_open", "picked_not_verified"]) {
-      parts.push(h("h3", {}, key.replaceAll("_", " "), ` (${(a[key] || []).length})`), table(orderColumns, a[key] || [], { id: `audit-${key}` }));
+      parts.push(h("h3", {}, col(key), ` (${(a[key] || []).length})`), table(orderColumns, a[key] || [], { id: `audit-${key}` }));
     }
     return parts;
   },
