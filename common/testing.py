@@ -120,6 +120,18 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     return body["error"]["details"]
 
 
+def wait_for(check: Any, timeout: float = 20, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last answer."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

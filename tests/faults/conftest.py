@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,18 +177,6 @@ def workers(fresh: FaultStack, tmp_path: Path) -> Iterator[Workers]:
     pool = Workers(fresh.env, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def wait_until(check, timeout: float = 30, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    """Poll `check` until it returns something truthy; fail with its last answer."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")
 
 
 def ledger_matches_balances(engine: Engine) -> list:

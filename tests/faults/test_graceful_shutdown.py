@@ -10,7 +10,8 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from tests.faults.conftest import signal_tree, wait_until
+from common.testing import wait_for
+from tests.faults.conftest import signal_tree
 from tests.faults.test_shipping_faults import outbox
 from tests.print_service.fake_printer import FakePrinter
 from tests.scan_service.floorkit import call, movements, ok, stock_up
@@ -38,7 +39,7 @@ def test_faults_sigterm_gunicorn_finishes_in_flight_request(fresh, floor, servic
         thread = threading.Thread(target=lambda: answers.append(call(
             manager, floor, "POST", "/api/stock/skus", {"sku": "SLOW-1", "name": "慢"})))
         thread.start()
-        wait_until(lambda: answers or waiting_on_lock(fresh.engine, "stock"), 10)
+        wait_for(lambda: answers or waiting_on_lock(fresh.engine, "stock"), 10)
         assert not answers, answers[0].text
         proc = fresh.live.procs[service]
         proc.send_signal(signal.SIGTERM)
@@ -66,7 +67,7 @@ def test_faults_sigterm_worker_finishes_running_delivery(fresh, floor, workers):
     signal_tree(stock_pid, signal.SIGSTOP)
     try:
         [worker] = workers.start(1)
-        wait_until(lambda: fresh.redis.zcard("rq:wip:shipping"), 20)
+        wait_for(lambda: fresh.redis.zcard("rq:wip:shipping"), 20)
         time.sleep(0.5)
         worker.send_signal(signal.SIGTERM)
         time.sleep(1)
@@ -92,7 +93,7 @@ def test_faults_sigterm_worker_finishes_label_being_sent(floor, workers):
         job = labeler.post(floor.url("/api/print/jobs"), headers={"Idempotency-Key": str(uuid.uuid4())},
                            json={"printer": "zebra-slow", "template": "location", "data": {"code": "A-11-01"}},
                            timeout=10).json()
-        wait_until(lambda: printer.status_queries, 20)
+        wait_for(lambda: printer.status_queries, 20)
         worker.send_signal(signal.SIGTERM)
         time.sleep(1)
         assert worker.poll() is None, "the worker left its running job"

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.faults.conftest import wait_until
+from common.testing import wait_for
 from tests.print_service.fake_printer import FakePrinter
 
 # One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
@@ -65,7 +65,7 @@ def test_faults_printer_drops_mid_label_retried_printed_once(floor, workers):
             answer = labeler.get(floor.url(f"/api/print/jobs/{job['id']}"), timeout=10).json()
             return answer if answer["state"] in ("sent", "failed", "held") else None
 
-        done = wait_until(final, 30)
+        done = wait_for(final, 30)
         zpl = labeler.get(floor.url(f"/api/print/jobs/{job['id']}/zpl"), timeout=10).content
         assert len(printer.cut) == 1 and zpl.startswith(printer.cut[0])
         assert done["state"] == "sent", done

@@ -5,8 +5,7 @@ import uuid
 
 import pytest
 
-from common.testing import assert_error
-from tests.faults.conftest import wait_until
+from common.testing import assert_error, wait_for
 from tests.print_service.fake_printer import FakePrinter
 
 # One xdist worker runs the whole faults suite: a second copy of its stack would only cost time.
@@ -40,12 +39,12 @@ def test_faults_redis_restart_keeps_sessions_and_queued_labels(fresh, floor, wor
             fresh.start_redis()
         assert labeler.get(floor.url("/api/print/printers"), timeout=10).status_code == 200, "the session was lost"
         [worker] = workers.start(1)
-        wait_until(lambda: sent(queued), 30)
+        wait_for(lambda: sent(queued), 30)
         # The worker keeps serving across a second restart.
         fresh.stop_redis()
         fresh.start_redis()
         later = label("A-12-02")
-        wait_until(lambda: sent(later), 40)
+        wait_for(lambda: sent(later), 40)
         assert worker.poll() is None
         zpl = [labeler.get(floor.url(f"/api/print/jobs/{job['id']}/zpl"), timeout=10).content
                for job in (queued, later)]

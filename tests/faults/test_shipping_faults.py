@@ -11,8 +11,9 @@ import pytest
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
+from common.testing import wait_for
 from scan_service import jobs
-from tests.faults.conftest import ledger_matches_balances, signal_tree, wait_until
+from tests.faults.conftest import ledger_matches_balances, signal_tree
 from tests.scan_service.floorkit import SKUS, call, movements, ok, on_hand, stock_up
 from tests.scan_service.test_flow_live import ORDER, SF, pick_all, verify_all
 
@@ -58,17 +59,17 @@ def test_faults_stock_killed_during_verification_ships_once_when_back(fresh, flo
     shipped = ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
     assert shipped["state"] == "shipped"
     # The worker tries while stock_service is dead: the row stays pending with its attempts counted.
-    failed = wait_until(lambda: [r for r in outbox(supervisor, floor, "pending") if r["attempts"] >= 2], 30)
+    failed = wait_for(lambda: [r for r in outbox(supervisor, floor, "pending") if r["attempts"] >= 2], 30)
     assert [r["order_no"] for r in failed] == ["TB20261122001"]
     fresh.live.start("stock")
     # RQ's retry backoff (1, 2, 5, 10 s ...) brings the delivery back without anyone doing anything.
-    wait_until(lambda: not outbox(supervisor, floor, "pending"), 40)
+    wait_for(lambda: not outbox(supervisor, floor, "pending"), 40)
     [delivered] = outbox(supervisor, floor, "delivered")
     assert delivered["order_no"] == "TB20261122001"
     # A re-drive and a second delivery job of the same row change nothing.
     ok(call(supervisor, floor, "POST", "/api/scan/shipments/redrive", {}))
     jobs.enqueue_shipment(fresh.redis, delivered["id"])
-    wait_until(lambda: Queue(jobs.SHIPPING_QUEUE, connection=fresh.redis).count == 0, 10)
+    wait_for(lambda: Queue(jobs.SHIPPING_QUEUE, connection=fresh.redis).count == 0, 10)
     time.sleep(1)
     assert_shipped_once(supervisor, floor, fresh.engine)
 
@@ -86,14 +87,14 @@ def test_faults_worker_killed_mid_delivery_ships_once(fresh, floor, crew, worker
     try:
         [worker] = workers.start(1)
         registry = StartedJobRegistry(queue=Queue(jobs.SHIPPING_QUEUE, connection=fresh.redis))
-        [(entry, expires)] = wait_until(lambda: fresh.redis.zrange(registry.key, 0, -1, withscores=True), 20)
+        [(entry, expires)] = wait_for(lambda: fresh.redis.zrange(registry.key, 0, -1, withscores=True), 20)
         assert entry.decode().split(":")[0].startswith("scan-ship-")
         time.sleep(1)  # the request is written to stock_service's socket
         workers.kill(worker)
     finally:
         signal_tree(stock_pid, signal.SIGCONT)
     # stock_service wakes up and serves the request the dead worker sent: the units leave once...
-    wait_until(lambda: sum(m["qty"] for m in movements(supervisor, floor, "MUG-01", "ship")) == 1, 20)
+    wait_for(lambda: sum(m["qty"] for m in movements(supervisor, floor, "MUG-01", "ship")) == 1, 20)
     # ...but scan_service never heard the answer: its row is still pending.
     [pending] = outbox(supervisor, floor, "pending")
     assert pending["order_no"] == "TB20261122001"
@@ -102,7 +103,7 @@ def test_faults_worker_killed_mid_delivery_ships_once(fresh, floor, crew, worker
     assert expires - time.time() < 120
     registry.cleanup(timestamp=expires + 1)
     workers.start(1)
-    wait_until(lambda: not outbox(supervisor, floor, "pending"), 30)
+    wait_for(lambda: not outbox(supervisor, floor, "pending"), 30)
     [delivered] = outbox(supervisor, floor, "delivered")
     assert delivered["attempts"] == 1
     assert_shipped_once(supervisor, floor, fresh.engine)

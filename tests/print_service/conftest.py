@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -116,15 +115,3 @@ def workers(test_env: dict[str, str], tmp_path: Path, clean: None) -> Iterator[W
     pool = Workers(test_env, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20, interval: float = 0.1) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last answer."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")

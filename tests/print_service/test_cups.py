@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from common.testing import wait_for
 from print_service import drivers
 from print_service.drivers.cups import CupsDriver
-from tests.print_service.conftest import wait_for
 from tests.print_service.test_printing_live import Print
 
 MISSING = [tool for tool in ("cupsd", "lpadmin", "lpr", "lpstat", "cupsreject")

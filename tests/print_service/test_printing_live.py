@@ -10,8 +10,7 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 from sqlalchemy import text
 
-from common.testing import assert_error, free_port
-from tests.print_service.conftest import wait_for
+from common.testing import assert_error, free_port, wait_for
 
 pytestmark = pytest.mark.live
 
