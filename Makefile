@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test lint venv system-packages clean
+.PHONY: run test lint venv system-packages clean bench
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ system-packages:
 
 test: venv system-packages
 	$(BIN)/python -m deploy.devstack test $(PYTEST_ARGS)
+
+# Starts its own stack in var/bench (wiped first), measures, checks, writes bench/RESULTS.md.
+bench: venv
+	$(BIN)/python -m bench
 
 lint: venv
 	$(BIN)/python -m ruff check .

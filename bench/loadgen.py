@@ -1,0 +1,237 @@
+"""The load generator: simulated handhelds on asyncio streams, one HTTP/1.1 keep-alive connection each.
+
+Written on the standard library's streams rather than aiohttp or httpx because it does the least
+work per request (no cookie jar, no header objects, no redirects): what it spends is measured and
+reported (`Run.cpu_share`), so a slow generator cannot pass for a slow server.
+
+    stats = Stats()
+    hands = [Handheld(url, token, device, stats) for ...]
+    run = await drive(hands, scenario, seconds=10)     # scenario(handheld, deadline) -> None
+    stats.summary("move", run.elapsed)
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import resource
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+REPLAYED = "idempotent-replayed"
+
+
+class ProtocolError(RuntimeError):
+    """The server answered something this client cannot read as HTTP/1.1."""
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+class Connection:
+    """One keep-alive connection; reconnects when the server closed it between requests."""
+
+    def __init__(self, base_url: str):
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        for attempt in (1, 2):
+            if self.writer is None:
+                await self._open()
+            try:
+                self.writer.write(raw)
+                return await self._read()
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                await self.close()
+                # A keep-alive connection the server dropped while idle: send once more on a new one.
+                if attempt == 2:
+                    raise ProtocolError(f"connection lost: {exc!r}") from exc
+        raise ProtocolError("unreachable")
+
+    async def _read(self) -> Answer:
+        status_line = await self.reader.readuntil(b"\r\n")
+        if not status_line.strip():
+            raise asyncio.IncompleteReadError(status_line, None)
+        status = int(status_line.split(b" ", 2)[1])
+        headers: dict[str, str] = {}
+        while True:
+            line = await self.reader.readuntil(b"\r\n")
+            if line == b"\r\n":
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = await self._chunks()
+        else:
+            body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return Answer(status, headers, body)
+
+    async def _chunks(self) -> bytes:
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
+
+
+class Stats:
+    """Latency and status of every request, by label (e.g. `pick_scan`)."""
+
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.refusals: dict[str, Counter] = defaultdict(Counter)   # label → error code of 4xx/5xx answers
+
+    def add(self, label: str, seconds: float, status: int) -> None:
+        self.latencies[label].append(seconds)
+        self.statuses[label][status] += 1
+
+    def ok(self, label: str) -> int:
+        return sum(n for status, n in self.statuses[label].items() if 200 <= status < 300)
+
+    def summary(self, label: str, elapsed: float) -> dict[str, Any]:
+        """count, 2xx, per second, p50/p99 in ms and the non-2xx statuses of one label."""
+        times = sorted(self.latencies[label])
+        count = len(times)
+        return {"label": label, "count": count, "ok": self.ok(label),
+                "per_second": count / elapsed if elapsed else 0.0,
+                "p50_ms": percentile(times, 50) * 1000, "p99_ms": percentile(times, 99) * 1000,
+                "errors": {s: n for s, n in self.statuses[label].items() if not 200 <= s < 300}}
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list (0 for an empty one)."""
+    if not ordered:
+        return 0.0
+    rank = max(1, round(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+class Handheld:
+    """One simulated handheld: its operator's token, its device id, its own connection."""
+
+    _keys = itertools.count(1)
+
+    def __init__(self, base_url: str, token: str | None, device: str, stats: Stats):
+        self.conn = Connection(base_url)
+        self.device = device
+        self.stats = stats
+        self.headers = {"X-Device": device, "Accept": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.sent: Counter = Counter()   # requests answered 2xx, by label, replays excluded
+
+    async def call(self, label: str, method: str, path: str, body: bytes = b"",
+                   content_type: str = "application/json", key: str | None = None) -> Answer:
+        headers = dict(self.headers)
+        if body:
+            headers["Content-Type"] = content_type
+        if key:
+            headers["Idempotency-Key"] = key
+        started = time.perf_counter()
+        answer = await self.conn.request(method, path, headers, body)
+        self.stats.add(label, time.perf_counter() - started, answer.status)
+        if answer.status >= 400:
+            self.stats.refusals[label][_error_code(answer)] += 1
+        if 200 <= answer.status < 300 and answer.headers.get(REPLAYED) != "true":
+            self.sent[label] += 1
+        return answer
+
+    async def get(self, label: str, path: str) -> Answer:
+        return await self.call(label, "GET", path)
+
+    async def post(self, label: str, path: str, payload: Any = None, *, replay: bool = False) -> Answer:
+        """A POST with a new Idempotency-Key, as the handhelds send; `replay` sends it a second time."""
+        key = f"{self.device}-{next(self._keys)}-{uuid.uuid4().hex[:8]}"
+        body = orjson.dumps(payload if payload is not None else {})
+        answer = await self.call(label, "POST", path, body, key=key)
+        if replay:
+            again = await self.call(label + "_replay", "POST", path, body, key=key)
+            if again.status != answer.status or (answer.status < 400 and again.headers.get(REPLAYED) != "true"):
+                self.stats.add(label + "_replay_mismatch", 0.0, again.status)
+        return answer
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+@dataclass
+class Run:
+    """One driven phase: wall time, and the generator's own CPU over it (share of one core)."""
+
+    elapsed: float
+    cpu_seconds: float
+
+    @property
+    def cpu_share(self) -> float:
+        return self.cpu_seconds / self.elapsed if self.elapsed else 0.0
+
+
+Scenario = Callable[[Handheld, float], Awaitable[None]]
+
+
+async def drive(handhelds: list[Handheld], scenario: Scenario, seconds: float) -> Run:
+    """Run `scenario` on every handheld at once; each stops itself at the deadline it is given."""
+    cpu0 = _cpu()
+    started = time.perf_counter()
+    deadline = time.monotonic() + seconds
+    await asyncio.gather(*(scenario(h, deadline) for h in handhelds))
+    return Run(time.perf_counter() - started, _cpu() - cpu0)
+
+
+def repeat(label: str, method: str, path: str, payload: Callable[[Handheld], Any] | None = None) -> Scenario:
+    """A scenario sending the same kind of request back to back until the deadline."""
+
+    async def scenario(hand: Handheld, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if method == "POST":
+                await hand.post(label, path, payload(hand) if payload else {})
+            else:
+                await hand.get(label, path)
+
+    return scenario
+
+
+def _error_code(answer: Answer) -> str:
+    """The api.md error code of a refusal, or its status when the body is not an error body."""
+    try:
+        return str(answer.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return str(answer.status)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

@@ -1,0 +1,76 @@
+"""The load generator against the live gateway: it measures, and its correctness checks can fail."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from types import SimpleNamespace
+
+from sqlalchemy import text
+
+from bench.context import Bench
+from bench.loadgen import Handheld, Stats, drive, repeat
+from bench.results import compare_counts
+from bench.stock import ledger_check
+
+_codes = itertools.count(1)
+
+
+def _handhelds(floor, stats: Stats, count: int = 3) -> list[Handheld]:
+    hands = []
+    for n in range(count):
+        session = floor.login("stock_manager", badge=f"EDB_BS{n + 1:03d}", device=f"HH-{n + 1:03d}")
+        token = session.headers["Authorization"].split(" ", 1)[1]
+        hands.append(Handheld(floor.base, token, f"HH-{n + 1:03d}", stats))
+    return hands
+
+
+def _new_bin(_hand: Handheld) -> dict:
+    return {"code": f"T-{next(_codes):02d}-01-01", "kind": "bin", "zone": "T"}
+
+
+async def _drive(hands: list[Handheld], scenario, seconds: float):  # type: ignore[no-untyped-def]
+    try:
+        return await drive(hands, scenario, seconds)
+    finally:
+        for hand in hands:
+            await hand.close()
+
+
+def test_loadgen_measures_requests(floor):
+    """About a second of GETs through the gateway: requests counted, all 2xx, latencies and CPU measured."""
+    stats = Stats()
+    hands = _handhelds(floor, stats)
+    run = asyncio.run(_drive(hands, repeat("balances", "GET", "/api/stock/balances?limit=5"), 1.0))
+    summary = stats.summary("balances", run.elapsed)
+    assert summary["count"] > 10, summary
+    assert summary["ok"] == summary["count"], summary
+    assert 0 < summary["p50_ms"] <= summary["p99_ms"], summary
+    assert run.elapsed >= 1.0 and run.cpu_seconds > 0
+
+
+def test_loadgen_counts_check_fails_on_wrong_count(floor, engine):
+    """Locations made under load match the server's rows; one unit off, the same check fails."""
+    stats = Stats()
+    hands = _handhelds(floor, stats)
+    asyncio.run(_drive(hands, repeat("location", "POST", "/api/stock/locations", _new_bin), 1.0))
+    sent = {"locations": sum(h.sent["location"] for h in hands)}
+    with engine.connect() as conn:
+        stored = {"locations": conn.execute(text("SELECT count(*) FROM stock.locations WHERE zone = 'T'")).scalar()}
+    assert sent["locations"] > 0
+    assert compare_counts("locations", sent, stored).ok
+    wrong = compare_counts("locations", {"locations": sent["locations"] + 1}, stored)
+    assert not wrong.ok and "differ" in wrong.detail
+
+
+def test_ledger_check_fails_on_balance_without_movement(floor, engine):
+    """A balance raised without its movement is caught by the end-of-run ledger check."""
+    bench = Bench(SimpleNamespace(engine=engine, url=lambda name="gateway": floor.base, pids=dict), [], Stats())
+    bench.sql("INSERT INTO stock.skus (sku, name, spec, active) VALUES ('BS-LEDGER', 'T', '', true)")
+    bench.sql("INSERT INTO stock.locations (code, kind, zone, sequence) VALUES ('T-01-01-01', 'bin', 'T', 1)")
+    bench.sql("INSERT INTO stock.movements (type, sku, qty, to_location, operator) "
+              "VALUES ('receive', 'BS-LEDGER', 5, 'T-01-01-01', 'EDB_BS001')")
+    bench.sql("INSERT INTO stock.balances (sku, location, lot, qty) VALUES ('BS-LEDGER', 'T-01-01-01', '', 5)")
+    assert ledger_check(bench).ok
+    bench.sql("UPDATE stock.balances SET qty = 6 WHERE sku = 'BS-LEDGER'")
+    caught = ledger_check(bench)
+    assert not caught.ok and "1 balance rows differ" in caught.detail
