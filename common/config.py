@@ -27,6 +27,7 @@ class Settings:
     login_window_seconds: int = 300
     device_max_failures: int = 20
     http_timeout_seconds: float = 5.0
+    import_timeout_seconds: float = 120.0
     timezone: str = "Asia/Shanghai"
     bootstrap_admin_badge: str | None = None
     bootstrap_admin_pin: str | None = None
@@ -91,6 +92,7 @@ def load(service: str, env: Mapping[str, str] | None = None) -> Settings:
         service_urls=service_urls(env),
         session_ttl_seconds=_integer(env, "SESSION_TTL_SECONDS", 12 * 3600),
         http_timeout_seconds=float(env.get("HTTP_TIMEOUT_SECONDS") or 5.0),
+        import_timeout_seconds=float(env.get("IMPORT_TIMEOUT_SECONDS") or 120.0),
         timezone=env.get("WAREHOUSE_TZ") or "Asia/Shanghai",
         bootstrap_admin_badge=env.get("BOOTSTRAP_ADMIN_BADGE") or None,
         bootstrap_admin_pin=env.get("BOOTSTRAP_ADMIN_PIN") or None,

@@ -29,6 +29,7 @@ def init_app(app) -> None:  # type: ignore[no-untyped-def]
         "token": settings.internal_token,
         "secret": settings.identity_secret,
         "timeout": settings.http_timeout_seconds,
+        "import_timeout": settings.import_timeout_seconds,
     }
     app.register_blueprint(bp)
 
@@ -49,10 +50,13 @@ def forward(service: str, rest: str) -> Response:
     if identity is not None:
         headers.update(auth.sign(identity, cfg["secret"]))
     url = f"{base}/api/{service}/{rest}"
+    # A file of 10,000 orders takes longer than a scan: a short timeout would answer 503 while the
+    # service goes on and commits the import.
+    timeout = cfg["import_timeout"] if rest.endswith("/import") else cfg["timeout"]
     try:
         upstream = cfg["session"].request(request.method, url, params=request.query_string or None,
                                           data=request.get_data(), headers=headers,
-                                          timeout=cfg["timeout"], allow_redirects=False)
+                                          timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
         raise ServiceUnavailableError(details={"service": service, "reason": type(exc).__name__}) from exc
     response = Response(upstream.content, status=upstream.status_code)

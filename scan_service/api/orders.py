@@ -10,6 +10,7 @@ import io
 from flask import Blueprint
 from marshmallow import ValidationError
 
+from common import csvfile
 from common.auth import current
 from common.db import transaction
 from common.endpoint import Api, Page
@@ -71,11 +72,7 @@ def import_orders_csv(body: bytes, query: dict):
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(details={"body": "CSV must be UTF-8"}) from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(csvfile.decode(raw)))
     missing = {"order_no", "sku", "qty"} - set(reader.fieldnames or ())
     if missing:
         raise InvalidInputError(details={"columns": sorted(missing)})

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from codes import gtin
+from common import csvfile
 from common.errors import InvalidInputError
 from stock_service.models import Barcode, Location, Sku
 
@@ -47,18 +48,6 @@ class Outcome:
     created: int = 0
     updated: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
-
-
-def decode(raw: bytes) -> str:
-    """The file's text: UTF-8 (a BOM is dropped), else GBK; anything else is a 422."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    for encoding in ("utf-8", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInputError(code="invalid_csv", details={"body": "not UTF-8 or GBK text"})
 
 
 def parse(text: str) -> list[dict[str, str]]:
@@ -108,7 +97,7 @@ def _validate(raw_rows: list[dict[str, str]], outcome: Outcome) -> list[Row]:
 def run(s: Session, raw: bytes, partial: bool) -> Outcome:
     """Check every row against the file and the database, then write all good rows in bulk."""
     outcome = Outcome()
-    rows = _validate(parse(decode(raw)), outcome)
+    rows = _validate(parse(csvfile.decode(raw)), outcome)
     bins = {r.bin for r in rows if r.bin}
     known_bins = set(s.scalars(select(Location.code).where(Location.code.in_(bins)))) if bins else set()
     codes = {b for r in rows for b in r.barcodes}

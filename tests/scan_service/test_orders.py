@@ -163,6 +163,24 @@ def test_post_orders_import_csv(scan, engine):
     assert count(engine, "SELECT count(*) FROM scan.order_lines") == 3
 
 
+@pytest.mark.parametrize("encode", [lambda t: t.encode("gbk"), lambda t: b"\xef\xbb\xbf" + t.encode()],
+                         ids=["gbk", "utf8-bom"])
+def test_post_orders_import_csv_gbk_and_bom(scan, engine, encode):
+    """Files saved by Excel (UTF-8 with a BOM) or a Chinese ERP (GBK) import the same."""
+    csv_text = "order_no,shop,buyer_note,sku,qty\nTB1,天猫店,请轻放,MUG-01,1\n"
+    answer = scan().post("/api/scan/orders/import", data=encode(csv_text), content_type="text/csv").get_json()
+    assert answer["created"] == 1, answer
+    assert count(engine, "SELECT count(*) FROM scan.orders WHERE shop = '天猫店'") == 1
+
+
+def test_post_orders_import_csv_undecodable_is_422(scan, engine):
+    """Bytes that are neither UTF-8 nor GBK are refused and nothing is imported."""
+    answer = scan().post("/api/scan/orders/import", data=b"order_no,sku,qty\n\xff\xfe\xff,MUG-01,1\n",
+                         content_type="text/csv")
+    assert_error(answer, 422, "invalid_csv")
+    assert count(engine, "SELECT count(*) FROM scan.orders") == 0
+
+
 def test_post_orders_import_csv_with_bad_row_changes_nothing(scan, engine):
     """One bad row refuses the whole file unless ?partial=true."""
     csv_text = ("order_no,sku,qty\nTB1,MUG-01,1\nTB2,MUG-01,-3\n")
