@@ -42,3 +42,11 @@ def test_autoscaling_and_disruption_budgets_target_real_deployments():
     assert {h["spec"]["scaleTargetRef"]["name"] for h in hpas} == {"wms-gateway", "wms-scan"} <= names
     for pdb in (d for d in docs if d["kind"] == "PodDisruptionBudget"):
         assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] in components
+
+
+def test_deployment_yaml_lints_clean():
+    """yamllint (config in .yamllint.yaml) finds nothing in the manifests or the compose file."""
+    root = K8S.parent.parent
+    result = subprocess.run([sys.executable, "-m", "yamllint", "-c", str(root / ".yamllint.yaml"), "--strict",
+                             str(root / "docker-compose.yml"), str(K8S)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
