@@ -25,7 +25,7 @@ expect.set_options(timeout=10_000)
 def browser() -> Iterator[Browser]:
     """One chromium per test worker; every test gets its own context (storage, IndexedDB, service worker)."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed: `make browser` installs it")
+        pytest.fail("chromium is not installed: `make test` installs it (make system-packages)")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
