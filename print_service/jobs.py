@@ -13,17 +13,17 @@ from functools import lru_cache
 
 from redis import Redis
 from rq import Queue, Retry, get_current_job
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.db import make_engine
+from common.jobs import enqueue_once
 from print_service.models import Printer, PrintJob
 
 QUEUE_PREFIX = "print:"
 PRINTER_QUEUES_KEY = "print:printer-queues"
-WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
 FAILED_KEPT_SECONDS = 7 * 24 * 3600
 # Generous: one run may also send the older labels of its printer that were still waiting.
 JOB_TIMEOUT_SECONDS = 600
@@ -51,16 +51,8 @@ def enqueue(redis: Redis, printer: str, job_id: str, retries: int, interval: int
     """Put the job on its printer's queue unless it already waits there."""
     queue = Queue(queue_name(printer), connection=redis)
     retry = Retry(max=retries, interval=backoff(retries, interval)) if retries else None
-    options = dict(job_id=job_id, unique=True, retry=retry, result_ttl=0, failure_ttl=FAILED_KEPT_SECONDS,
-                   job_timeout=JOB_TIMEOUT_SECONDS)
-    try:
-        queue.enqueue(send_job, job_id, **options)
-    except DuplicateJobError:
-        existing = Job.fetch(job_id, connection=redis)
-        if existing.get_status(refresh=True) in WAITING and existing.origin == queue.name:
-            return
-        existing.delete()
-        queue.enqueue(send_job, job_id, **options)
+    enqueue_once(queue, send_job, job_id, job_id=job_id, retry=retry, result_ttl=0,
+                 failure_ttl=FAILED_KEPT_SECONDS, job_timeout=JOB_TIMEOUT_SECONDS)
 
 
 def withdraw(redis: Redis, job_ids: Iterable[str]) -> None:

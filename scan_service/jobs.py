@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from redis import Redis
 from rq import Retry, get_current_job
-from rq.job import Job, JobStatus
+from rq.job import Job
 from sqlalchemy.orm import sessionmaker
 
 from common import config
@@ -23,7 +23,6 @@ SHIPPING_QUEUE = "shipping"
 # the periodic re-drive (redrive_shipments) picks the row up again.
 SHIPPING_RETRY = Retry(max=8, interval=[1, 2, 5, 10, 30, 60, 120, 300])
 STALE_SECONDS = 15 * 60
-FINISHED = (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.CANCELED, JobStatus.STOPPED)
 
 
 @lru_cache(maxsize=1)
@@ -74,14 +73,7 @@ def _redrive_stale() -> None:
 def enqueue_shipment(connection: Redis, outbox_id: int) -> Job | None:
     """Enqueue a delivery once; a finished or dead job of the same id is replaced."""
     q = queue(SHIPPING_QUEUE, connection)
-    existing = Job.fetch(job_id(outbox_id), connection=connection) if _exists(connection, outbox_id) else None
-    if existing is not None and existing.get_status(refresh=True) in FINISHED:
-        existing.delete()
     return enqueue_once(q, deliver_shipment, outbox_id, job_id=job_id(outbox_id), retry=SHIPPING_RETRY)
-
-
-def _exists(connection: Redis, outbox_id: int) -> bool:
-    return bool(connection.exists(Job.key_for(job_id(outbox_id))))
 
 
 def redrive_shipments(older_than_seconds: int = 60) -> int:
