@@ -10,9 +10,8 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 import orjson
@@ -82,22 +81,8 @@ def current() -> Identity:
     return identity
 
 
-def require_role(*roles: str) -> Callable:
-    """Refuse the call with 403 unless the operator holds one of `roles` (admin holds all)."""
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            check_roles(roles)
-            return view(*args, **kwargs)
-
-        wrapper.required_roles = roles  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
 def check_roles(roles: Iterable[str]) -> None:
+    """Refuse the call with 403 unless the operator holds one of `roles` (admin holds all)."""
     roles = tuple(roles)
     if roles and not current().has_any(roles):
         raise ForbiddenError(details={"required_roles": list(roles)})

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def engine_url(database_url: str) -> str:
@@ -107,7 +107,3 @@ def try_advisory_xact_lock(s: Session, *parts: str) -> bool:
 def advisory_xact_lock(s: Session, *parts: str) -> None:
     """Take a transaction-scoped advisory lock, waiting for it."""
     s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(*parts)})
-
-
-class Base(DeclarativeBase):
-    """Each service declares its own base with its schema; this one only carries shared typing."""
