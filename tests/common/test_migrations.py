@@ -30,8 +30,8 @@ def test_upgrade_downgrade_upgrade(scratch_db, service):
     command.downgrade(config, "base")
     engine = create_engine(engine_url(scratch_db))
     with engine.connect() as conn:
-        left = conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = :s AND tablename <> 'alembic_version'"),
-                            {"s": service}).scalar()
+        left = conn.execute(text("SELECT count(*) FROM pg_tables "
+                                 "WHERE schemaname = :s AND tablename <> 'alembic_version'"), {"s": service}).scalar()
     engine.dispose()
     assert left == 0
     command.upgrade(config, "head")
