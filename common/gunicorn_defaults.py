@@ -25,6 +25,18 @@ control_socket_disable = True
 limit_request_line = 8190
 
 
+def shape(service: str) -> tuple[str, int, int]:
+    """worker class, processes, threads of one service: `<SERVICE>_WORKER_CLASS`, `<SERVICE>_WEB_CONCURRENCY`,
+    `<SERVICE>_WEB_THREADS` when set (a gateway busier than the services it fronts), else the shared ones."""
+    prefix = service.upper()
+
+    def setting(name: str, default: str) -> str:
+        return os.environ.get(f"{prefix}_{name}") or os.environ.get(name) or default
+
+    return (setting("WORKER_CLASS", worker_class), int(setting("WEB_CONCURRENCY", str(workers))),
+            int(setting("WEB_THREADS", str(threads))))
+
+
 def bind_for(service: str) -> list[str]:
     port = os.environ.get(f"{service.upper()}_PORT") or str(DEFAULT_PORTS[service])
     host = os.environ.get("BIND_HOST", "127.0.0.1")

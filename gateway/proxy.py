@@ -6,15 +6,17 @@ through untouched.
 """
 from __future__ import annotations
 
-import requests
+from urllib.parse import quote
+
 from flask import Blueprint, Response, current_app, g, request
 
 from common import auth
 from common.errors import NotFoundError, ServiceUnavailableError
-from common.http import pooled_session
+from common.http import Upstream
 from common.observability import REQUEST_ID_HEADER
 
 bp = Blueprint("proxy", __name__)
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Idempotency-Key", "Accept-Language", "Accept")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Content-Disposition",
@@ -24,8 +26,8 @@ FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location",
 def init_app(app) -> None:  # type: ignore[no-untyped-def]
     settings = app.config["SETTINGS"]
     app.extensions["proxy"] = {
-        "session": pooled_session(pool_size=64),
-        "urls": dict(settings.service_urls),
+        "upstreams": {name: Upstream(url, pool_size=64, timeout=settings.http_timeout_seconds)
+                      for name, url in settings.service_urls.items()},
         "token": settings.internal_token,
         "secret": settings.identity_secret,
         "timeout": settings.http_timeout_seconds,
@@ -39,9 +41,9 @@ def init_app(app) -> None:  # type: ignore[no-untyped-def]
 def forward(service: str, rest: str) -> Response:
     """Pass the request to its service and its answer back, byte for byte."""
     cfg = current_app.extensions["proxy"]
-    base = cfg["urls"].get(service)
+    upstream = cfg["upstreams"].get(service)
     # Internal endpoints are for services calling each other, never for a client.
-    if base is None or rest.startswith("internal/"):
+    if upstream is None or rest.startswith("internal/"):
         raise NotFoundError()
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers[auth.TOKEN_HEADER] = cfg["token"]
@@ -49,18 +51,23 @@ def forward(service: str, rest: str) -> Response:
     identity = getattr(g, "identity", None)
     if identity is not None:
         headers.update(auth.sign(identity, cfg["secret"]))
-    url = f"{base}/api/{service}/{rest}"
+    # Flask hands `rest` over decoded: a scanned code may hold Chinese, spaces or '%'.
+    path = quote(f"/api/{service}/{rest}", safe=PATH_SAFE)
+    if request.query_string:
+        path += "?" + request.query_string.decode("latin-1")
     # A file of 10,000 orders takes longer than a scan: a short timeout would answer 503 while the
     # service goes on and commits the import.
     timeout = cfg["import_timeout"] if rest.endswith("/import") else cfg["timeout"]
+    body = request.get_data()
     try:
-        upstream = cfg["session"].request(request.method, url, params=request.query_string or None,
-                                          data=request.get_data(), headers=headers,
-                                          timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise ServiceUnavailableError(details={"service": service, "reason": type(exc).__name__}) from exc
-    response = Response(upstream.content, status=upstream.status_code)
+        answer = upstream.send(request.method, path, body=body if body or request.method != "GET" else None,
+                               headers=headers, timeout=timeout)
+    except ServiceUnavailableError as exc:
+        exc.details["service"] = service
+        raise
+    response = Response(answer.data, status=answer.status)
     for name in FORWARDED_RESPONSE_HEADERS:
-        if name in upstream.headers:
-            response.headers[name] = upstream.headers[name]
+        value = answer.headers.get(name)
+        if value is not None:
+            response.headers[name] = value
     return response

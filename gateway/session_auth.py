@@ -5,7 +5,7 @@ from flask import Flask, current_app, g, request
 
 from common import redis
 from common.errors import UnauthorizedError
-from gateway.domain import sessions
+from gateway.domain.session_cache import SessionCache
 
 # Paths anyone may call: logging in, health, metrics, the API documents, the UI's files.
 OPEN_PATHS = frozenset({"/api/auth/login", "/healthz", "/metrics", "/api/openapi.json"})
@@ -16,6 +16,9 @@ def _is_open(path: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    cache = app.extensions["session_cache"] = SessionCache(hold_seconds=settings.session_cache_seconds)
+
     @app.before_request
     def _authenticate() -> None:
         if _is_open(request.path):
@@ -24,8 +27,14 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise UnauthorizedError(details={"reason": "no bearer token"})
-        identity = sessions.lookup(redis.client(), token.strip(), current_app.config["SETTINGS"].session_ttl_seconds)
+        token = token.strip()
+        identity = cache.lookup(redis.client(), token, settings.session_ttl_seconds)
         if identity is None:
             raise UnauthorizedError(code="session_expired")
         g.identity = identity
-        g.token = token.strip()
+        g.token = token
+
+
+def forget(keys: list[str]) -> None:
+    """This process forgets at once what it just closed (the others hear it from Redis)."""
+    current_app.extensions["session_cache"].forget(keys)

@@ -11,6 +11,7 @@ from common.auth import Identity, current
 from common.db import transaction
 from common.endpoint import Api, Page
 from common.errors import UnauthorizedError
+from gateway import session_auth
 from gateway.domain import operators, sessions
 from gateway.schemas import LoginIn, LoginOut, MePatch, OperatorIn, OperatorOut, OperatorPatch
 
@@ -44,7 +45,7 @@ def login(body: dict) -> dict:
 @api.route("POST", "/logout", idempotent=False)
 def logout() -> dict:
     """End this session; the token stops working at once. Leads to: login."""
-    sessions.close_session(redis.client(), g.token, current().badge)
+    session_auth.forget(sessions.close_session(redis.client(), g.token, current().badge))
     return {"status": "logged_out"}
 
 
@@ -59,7 +60,7 @@ def set_language(body: dict) -> operators.Operator:
     """Switch the operator's language; it is stored and follows them to any handheld."""
     with transaction() as s:
         op = operators.update(s, current().badge, lang=body["lang"])
-    sessions.refresh_identity(redis.client(), _identity(op, current().device))
+    session_auth.forget(sessions.refresh_identity(redis.client(), _identity(op, current().device)))
     return op
 
 
@@ -82,5 +83,5 @@ def update_operator(badge: str, body: dict) -> operators.Operator:
     """Change roles, PIN, language or deactivate; their open sessions end."""
     with transaction() as s:
         op = operators.update(s, badge, **body)
-    sessions.close_all(redis.client(), badge)
+    session_auth.forget(sessions.close_all(redis.client(), badge))
     return op

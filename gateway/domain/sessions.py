@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 import orjson
 from redis import Redis
@@ -15,17 +16,19 @@ from common.auth import Identity
 from common.errors import TooManyRequestsError
 
 PREFIX = "wms:session:"
+# Session keys closed or rewritten, one message per change: every gateway process forgets them.
+CHANGED = "wms:sessions-changed"
 BY_BADGE = "wms:sessions-of:"
 FAILS = "wms:login-fails:"
 
 
-def _key(token: str) -> str:
+def key_of(token: str) -> str:
     return PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
 
 def open_session(r: Redis, identity: Identity, ttl: int) -> str:
     token = secrets.token_urlsafe(32)
-    key = _key(token)
+    key = key_of(token)
     pipe = r.pipeline()
     pipe.set(key, orjson.dumps(identity.as_dict()), ex=ttl)
     pipe.sadd(BY_BADGE + identity.badge, key)
@@ -36,7 +39,11 @@ def open_session(r: Redis, identity: Identity, ttl: int) -> str:
 
 def lookup(r: Redis, token: str, ttl: int) -> Identity | None:
     """The identity behind a token, refreshing its expiry; None when unknown or expired."""
-    raw = r.getex(_key(token), ex=ttl)
+    return lookup_key(r, key_of(token), ttl)
+
+
+def lookup_key(r: Redis, key: str, ttl: int) -> Identity | None:
+    raw = r.getex(key, ex=ttl)
     if raw is None:
         return None
     data = orjson.loads(raw)
@@ -44,28 +51,40 @@ def lookup(r: Redis, token: str, ttl: int) -> Identity | None:
                     lang=data["lang"], device=data.get("device", ""))
 
 
-def close_session(r: Redis, token: str, badge: str) -> None:
-    key = _key(token)
+def close_session(r: Redis, token: str, badge: str) -> list[str]:
+    key = key_of(token)
     r.delete(key)
     r.srem(BY_BADGE + badge, key)
+    return announce(r, [key])
 
 
-def close_all(r: Redis, badge: str) -> None:
+def close_all(r: Redis, badge: str) -> list[str]:
     """Log an operator out everywhere (deactivated, roles or PIN changed)."""
     keys = r.smembers(BY_BADGE + badge)
     if keys:
         r.delete(*keys)
     r.delete(BY_BADGE + badge)
+    return announce(r, keys)
 
 
-def refresh_identity(r: Redis, identity: Identity) -> None:
+def refresh_identity(r: Redis, identity: Identity) -> list[str]:
     """Rewrite every open session of an operator (e.g. after a language change)."""
-    for key in r.smembers(BY_BADGE + identity.badge):
+    keys = r.smembers(BY_BADGE + identity.badge)
+    for key in keys:
         ttl = r.ttl(key)
         if ttl and ttl > 0:
             old = r.get(key)
             device = orjson.loads(old).get("device", "") if old else ""
             r.set(key, orjson.dumps(identity.as_dict() | {"device": device}), ex=ttl)
+    return announce(r, keys)
+
+
+def announce(r: Redis, keys: Iterable[str | bytes]) -> list[str]:
+    """Tell every gateway process that these sessions changed (see gateway.domain.session_cache)."""
+    names = [k.decode() if isinstance(k, bytes) else k for k in keys]
+    if names:
+        r.publish(CHANGED, "\n".join(names))
+    return names
 
 
 def check_throttle(r: Redis, badge: str, device: str, *, max_badge: int, max_device: int) -> None:
