@@ -7,13 +7,18 @@ and the effect it guards land together or not at all.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+IDLE_PING_SECONDS = 1.0
 
 
 def engine_url(database_url: str) -> str:
@@ -25,14 +30,40 @@ def engine_url(database_url: str) -> str:
 
 
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "wms") -> Engine:
-    return create_engine(
+    engine = create_engine(
         engine_url(database_url),
         pool_size=pool_size,
         max_overflow=10,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"application_name": application_name, "connect_timeout": 5},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle for IDLE_PING_SECONDS.
+
+    SQLAlchemy's pre-ping costs one round trip on every checkout, i.e. on every scan; a connection
+    in steady use needs none. One that waited (overnight, or across a PostgreSQL restart) is
+    pinged, and a dead one is replaced before the request sees it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means this connection is gone
+            raise DisconnectionError() from exc
 
 
 def init_app(app: Flask, engine: Engine | None = None) -> None:

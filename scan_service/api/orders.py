@@ -16,7 +16,7 @@ from common.db import transaction
 from common.endpoint import Api, Page
 from common.errors import InvalidInputError, NotFoundError
 from scan_service.api.support import stock, timezone
-from scan_service.domain import orders
+from scan_service.domain import order_import, orders
 from scan_service.schemas.orders import (
     CancelIn,
     ImportQuery,
@@ -26,6 +26,7 @@ from scan_service.schemas.orders import (
     OrderIn,
     OrderOut,
     OrderQuery,
+    load_orders,
 )
 
 bp = Blueprint("orders", __name__, url_prefix="/api/scan")
@@ -40,35 +41,38 @@ CSV_COLUMNS = ("order_no", "shop", "waybill_no", "carrier", "paid", "buyer_note"
 def import_order(body: dict):
     """One order from the ERP: 201 new, 200 unchanged or updated before picking. Leads to: order page."""
     with transaction() as s:
-        order, status = orders.upsert(s, current(), body)
-        return order, 201 if status == "created" else 200
+        outcome = order_import.run(s, current(), [order_import.Incoming(1, body)], partial=False)
+        if outcome.refused:
+            raise outcome.refused[0][1]
+        return orders.get(s, body["order_no"]), 201 if outcome.accepted[0].status == "created" else 200
 
 
 @api.route("POST", "/orders/import", query=ImportQuery, content_type="text/csv", roles=MANAGE, errors=(422,))
 def import_orders_csv(body: bytes, query: dict):
     """The same as CSV, one row per line; any bad row changes nothing unless ?partial=true."""
     groups, errors = _parse_csv(body)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    schema = OrderIn()
+    incoming = _load(groups, errors)
     with transaction() as s:
-        for order_no, (row_no, data) in groups.items():
-            try:
-                loaded = schema.load(data)
-                with s.begin_nested():
-                    _order, status = orders.upsert(s, current(), loaded)
-                counts[status] += 1
-            except ValidationError as exc:
-                errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input",
-                               "message": str(exc.normalized_messages())[:300]})
-            except Exception as exc:  # an AppError of one order: reported per row
-                code = getattr(exc, "code", None)
-                if code is None:
-                    raise
-                errors.append({"row": row_no, "order_no": order_no, "code": code, "message": str(exc)[:300]})
-        if errors and not query["partial"]:
-            s.rollback()
-            return {"created": 0, "updated": 0, "unchanged": 0, "errors": sorted(errors, key=lambda e: e["row"])}
-        return counts | {"errors": sorted(errors, key=lambda e: e["row"])}
+        outcome = order_import.run(s, current(), incoming, partial=query["partial"], file_has_errors=bool(errors))
+    for item, exc in outcome.refused:
+        errors.append({"row": item.row, "order_no": item.order_no, "code": exc.code, "message": str(exc)[:300]})
+    errors.sort(key=lambda e: e["row"])
+    if errors and not query["partial"]:
+        return {"created": 0, "updated": 0, "unchanged": 0, "errors": errors}
+    return outcome.counts() | {"errors": errors}
+
+
+def _load(groups: dict[str, tuple[int, dict]], errors: list[dict]) -> list[order_import.Incoming]:
+    """Each order through the same schema as the JSON body; a bad one becomes a row error."""
+    incoming = []
+    for (order_no, (row_no, _data)), loaded in zip(groups.items(), load_orders([d for _r, d in groups.values()]),
+                                                   strict=True):
+        if isinstance(loaded, ValidationError):
+            errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input",
+                           "message": str(loaded.normalized_messages())[:300]})
+        else:
+            incoming.append(order_import.Incoming(row_no, loaded))
+    return incoming
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:

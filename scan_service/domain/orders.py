@@ -1,4 +1,4 @@
-"""Orders as the ERP sends them: idempotent import, append-only notes, intercepts, the timeline."""
+"""Orders as the ERP sends them: append-only notes, intercepts, the timeline (import: order_import)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,10 +10,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
-from common.errors import ConflictError, InvalidInputError, NotFoundError, ServiceUnavailableError
+from common.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from common.http import ServiceError
 from scan_service.domain import journal
-from scan_service.models import Event, Order, OrderLine, OrderNote, Pick, Verification
+from scan_service.models import Event, Order, OrderNote, Pick, Verification
 
 # Before picking starts the ERP may still change an order; once goods move it is locked.
 EDITABLE_STATES = frozenset({"printed"})
@@ -37,67 +37,6 @@ def merged_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for line in lines:
         total[line["sku"]] = total.get(line["sku"], 0) + line["qty"]
     return [{"sku": sku, "qty": qty} for sku, qty in total.items()]
-
-
-def upsert(s: Session, actor: Identity, data: dict[str, Any]) -> tuple[Order, str]:
-    """Create or update an order by its number; answers the order and created|updated|unchanged."""
-    data = dict(data)
-    main = None
-    if data.get("merge_into"):
-        if data["merge_into"] == data["order_no"]:
-            raise InvalidInputError(details={"fields": {"merge_into": ["An order cannot merge into itself."]}})
-        main = s.get(Order, data["merge_into"])
-        if main is None:
-            raise InvalidInputError(details={"fields": {"merge_into": ["Unknown order number."]}})
-        if main.merge_into:
-            raise InvalidInputError(details={"fields": {"merge_into": ["That order is itself merged."]}})
-        if main.state not in EDITABLE_STATES:
-            # The parcel is already being picked or packed: a late addition would ship without its goods.
-            raise ConflictError(code="order_locked", details={"order_no": main.order_no, "state": main.state})
-        # The merged parcel keeps the main order's waybill.
-        data["waybill_no"] = data.get("waybill_no") or main.waybill_no
-        data["carrier"] = data.get("carrier") or main.carrier
-        if data["waybill_no"] != main.waybill_no:
-            raise InvalidInputError(details={"fields": {"waybill_no": ["A merged order ships on the main waybill."]}})
-    digest = content_hash(data)
-    order = s.execute(select(Order).where(Order.order_no == data["order_no"]).with_for_update()).scalar_one_or_none()
-    if order is not None and order.content_hash == digest:
-        return order, "unchanged"
-    if order is not None and order.state not in EDITABLE_STATES:
-        raise ConflictError(code="order_locked", details={"order_no": order.order_no, "state": order.state})
-    status = "updated" if order is not None else "created"
-    if order is None:
-        order = Order(order_no=data["order_no"], state="printed")
-        s.add(order)
-        previous_notes: dict[str, str] = {}
-    else:
-        previous_notes = _latest_notes(s, order.order_no)
-        order.lines.clear()
-    order.shop = data.get("shop") or ""
-    order.waybill_no = data.get("waybill_no") or None
-    order.carrier = data.get("carrier") or None
-    order.paid = data.get("paid", True)
-    order.merge_into = data.get("merge_into") or None
-    order.content_hash = digest
-    order.lines.extend(OrderLine(sku=line["sku"], qty=line["qty"]) for line in merged_lines(data["lines"]))
-    s.flush()
-    for kind in ("buyer", "seller"):
-        text = data.get(f"{kind}_note") or ""
-        if text and previous_notes.get(kind) != text:
-            # A changed note is appended, never written over the old one (domain rule 1).
-            s.add(OrderNote(order_no=order.order_no, kind=kind, text=text, operator=actor.badge))
-    journal.record(s, actor, "imported" if status == "created" else "updated", order_no=order.order_no,
-                   detail={"waybill_no": order.waybill_no, "lines": merged_lines(data["lines"])})
-    s.flush()
-    s.refresh(order)
-    return order, status
-
-
-def _latest_notes(s: Session, order_no: str) -> dict[str, str]:
-    latest: dict[str, str] = {}
-    for note in s.scalars(select(OrderNote).where(OrderNote.order_no == order_no).order_by(OrderNote.id)):
-        latest[note.kind] = note.text
-    return latest
 
 
 def get(s: Session, order_no: str, *, lock: bool = False) -> Order:

@@ -3,6 +3,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 
 from common.schemas import Code, Name, PageQuery, Quantity, QuerySchema, RequestSchema, ResponseSchema, Text
 
+MAX_LINES = 500
 STATES = ("printed", "picking", "picked", "verified", "shipped", "intercepted", "short", "cancelled", "returned")
 
 
@@ -28,7 +29,7 @@ class OrderIn(RequestSchema):
     paid = StrictBoolean(load_default=True)
     buyer_note = Text(max_length=1000, multiline=True, load_default="", allow_none=True)
     seller_note = Text(max_length=1000, multiline=True, load_default="", allow_none=True)
-    lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(min=1, max=500))
+    lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(min=1, max=MAX_LINES))
     merge_into = Name(load_default=None, allow_none=True)
 
     @post_load
@@ -36,6 +37,61 @@ class OrderIn(RequestSchema):
         if data.get("waybill_no"):
             data["waybill_no"] = data["waybill_no"].strip().upper()
         return data
+
+
+def load_orders(bodies: list[dict]) -> list[dict | ValidationError]:
+    """Each body as `OrderIn().load` answers it (the loaded order, or its ValidationError), quicker.
+
+    A file of 10,000 orders repeats a few hundred distinct lines and a few shops, carriers and
+    notes: each distinct line and each distinct rest-of-the-order is loaded once, only the order's
+    own number and waybill every time. An order with any fault goes through the whole schema again,
+    so its error reads exactly as for a single order.
+    """
+    schemas = (OrderIn(only=OWN_FIELDS), OrderIn(exclude=(*OWN_FIELDS, "lines")), LineIn())
+    seen: tuple[dict, dict] = ({}, {})
+    loaded: list[dict | ValidationError] = []
+    for body in bodies:
+        quick = _load_quickly(body, schemas, seen)
+        if quick is None:
+            try:
+                quick = OrderIn().load(body)
+            except ValidationError as exc:
+                quick = exc
+        loaded.append(quick)
+    return loaded
+
+
+OWN_FIELDS = ("order_no", "waybill_no")
+
+
+def _load_quickly(body: dict, schemas: tuple[OrderIn, OrderIn, LineIn], seen: tuple[dict, dict]) -> dict | None:
+    """The loaded order when nothing is wrong with it, else None (the whole schema then says what)."""
+    own, rest, line_schema = schemas
+    raw_lines = body.get("lines")
+    if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= MAX_LINES:
+        return None
+    lines = [_load_once(line_schema, raw, seen[0]) for raw in raw_lines]
+    header = _load_once(rest, {k: v for k, v in body.items() if k not in (*OWN_FIELDS, "lines")}, seen[1])
+    if header is None or any(line is None for line in lines):
+        return None
+    try:
+        return header | own.load({k: body[k] for k in OWN_FIELDS if k in body}) | {"lines": lines}
+    except ValidationError:
+        return None
+
+
+def _load_once(schema: RequestSchema, raw: object, seen: dict) -> dict | None:
+    """schema.load(raw) the first time these values come; None when the schema refuses them."""
+    if not isinstance(raw, dict) or any(isinstance(v, (dict, list)) for v in raw.values()):
+        return None
+    # The type belongs to the key: 1, 1.0 and True are equal in Python, not to the schema.
+    key = tuple(sorted((str(k), type(v).__name__, v) for k, v in raw.items()))
+    if key not in seen:
+        try:
+            seen[key] = schema.load(raw)
+        except ValidationError:
+            seen[key] = None
+    return None if seen[key] is None else dict(seen[key])
 
 
 class NoteIn(RequestSchema):
