@@ -1,21 +1,26 @@
 """The ceiling, measured on the same processes in the same run: what the stack does doing nothing.
 
 gateway bare (Flask + gunicorn), a service's bare endpoint one hop behind the gateway (session
-lookup, signing, forwarding), and the same plus a one-row PostgreSQL transaction. The other
-sections divide their rates by these.
+lookup, signing, forwarding), the same endpoint called directly on the service's own port (with
+the internal token and a signed identity, as the gateway sends them), and the hop plus a one-row
+PostgreSQL transaction. The other sections divide their rates by these.
 """
 from __future__ import annotations
 
 from bench.context import Bench
-from bench.loadgen import repeat
+from bench.loadgen import Handheld, repeat
 from bench.results import LATENCY_COLUMNS, Check, Section, Table, latency_row
+from common.auth import TOKEN_HEADER, Identity, sign
 
+# (label, method, path, where it is called: "gateway" or the service's own port)
 PATHS = [
-    ("gateway_bare", "GET", "/_bench/bare"),
-    ("stock_bare", "GET", "/api/stock/_bench/bare"),
-    ("stock_tx", "POST", "/api/stock/_bench/tx"),
-    ("scan_bare", "GET", "/api/scan/_bench/bare"),
-    ("scan_tx", "POST", "/api/scan/_bench/tx"),
+    ("gateway_bare", "GET", "/_bench/bare", "gateway"),
+    ("stock_bare", "GET", "/api/stock/_bench/bare", "gateway"),
+    ("stock_direct", "GET", "/api/stock/_bench/bare", "stock"),
+    ("stock_tx", "POST", "/api/stock/_bench/tx", "gateway"),
+    ("scan_bare", "GET", "/api/scan/_bench/bare", "gateway"),
+    ("scan_direct", "GET", "/api/scan/_bench/bare", "scan"),
+    ("scan_tx", "POST", "/api/scan/_bench/tx", "gateway"),
 ]
 
 
@@ -29,16 +34,37 @@ async def again(bench: Bench) -> Section:
     start = dict(bench.ceiling)
     section = await _measure(bench, "Ceiling again, at the end of the run", "_end")
     section.ratios = [(f"{label} at the end ÷ at the start", bench.ceiling[label + "_end"] / start[label])
-                      for label, _method, _path in PATHS if start.get(label)]
+                      for label, _method, _path, _where in PATHS if start.get(label)]
     return section
+
+
+def direct_hands(bench: Bench, service: str) -> list[Handheld]:
+    """As many handhelds as the bench has, talking to the service's own port as the gateway does.
+
+    The identity is signed now: it stays valid for common.auth.MAX_SKEW_SECONDS, far longer than a phase.
+    """
+    secret, token = bench.stack.env["IDENTITY_SECRET"], bench.stack.env["INTERNAL_TOKEN"]
+    hands = []
+    for hand in bench.hands:
+        direct = Handheld(bench.url(service), None, hand.device, bench.stats)
+        identity = Identity(badge="EDB_AD900", name="Bench", roles=("admin",), lang="en", device=hand.device)
+        direct.headers |= {TOKEN_HEADER: token, **sign(identity, secret)}
+        hands.append(direct)
+    return hands
 
 
 async def _measure(bench: Bench, title: str, suffix: str) -> Section:
     section = Section(title)
-    table = Table(f"{len(bench.hands)} handhelds, {bench.phase_seconds:.0f} s each", LATENCY_COLUMNS)
-    for name, method, path in PATHS:
+    table = Table(f"{len(bench.hands)} handhelds, {bench.phase_seconds:.0f} s each; `_direct`: on the service's "
+                  "own port, not through the gateway", LATENCY_COLUMNS)
+    for name, method, path, where in PATHS:
         label = name + suffix
-        result = await bench.phase(label, repeat(label, method, path))
+        hands = direct_hands(bench, where) if where != "gateway" else None
+        try:
+            result = await bench.phase(label, repeat(label, method, path), hands=hands)
+        finally:
+            for hand in hands or []:
+                await hand.close()
         summary = bench.stats.summary(label, result.elapsed)
         if summary["ok"] == 0:
             section.checks.append(Check(f"ceiling {label} answered", False, f"no 2xx: {summary['errors']}"))
@@ -49,8 +75,9 @@ async def _measure(bench: Bench, title: str, suffix: str) -> Section:
         return section
     gateway = bench.ceiling["gateway_bare"]
     for service in ("stock", "scan"):
-        section.ratios.append((f"{service} bare ÷ gateway bare", bench.ceiling[f"{service}_bare"] / gateway))
-        section.ratios.append((f"{service} tx ÷ {service} bare",
-                               bench.ceiling[f"{service}_tx"] / bench.ceiling[f"{service}_bare"]))
+        bare, direct = bench.ceiling[f"{service}_bare"], bench.ceiling[f"{service}_direct"]
+        section.ratios.append((f"{service} hop: bare through the gateway ÷ bare direct on the service",
+                               bare / direct if direct else 0.0))
+        section.ratios.append((f"{service} bare ÷ gateway bare", bare / gateway))
+        section.ratios.append((f"{service} tx ÷ {service} bare", bench.ceiling[f"{service}_tx"] / bare))
     return section
-

@@ -8,11 +8,18 @@ reported (`Run.cpu_share`), so a slow generator cannot pass for a slow server.
     hands = [Handheld(url, token, device, stats) for ...]
     run = await drive(hands, scenario, seconds=10)     # scenario(handheld, deadline) -> None
     stats.summary("move", run.elapsed)
+
+Closed loop by default: a handheld sends its next request as soon as the answer came, which
+measures saturation throughput. Given a `Pace`, a handheld is open loop instead: its requests are
+due on a fixed schedule whatever the server does, and each latency runs from the request's due
+time, so a queue in front of a slow server shows in the latency instead of hiding in a lower rate
+(coordinated omission).
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import resource
 import time
 import uuid
@@ -25,6 +32,7 @@ from urllib.parse import urlsplit
 import orjson
 
 REPLAYED = "idempotent-replayed"
+NO_ANSWER = 0   # the status recorded when the connection failed before an answer came
 
 
 class ProtocolError(RuntimeError):
@@ -122,13 +130,26 @@ class Stats:
         return sum(n for status, n in self.statuses[label].items() if 200 <= status < 300)
 
     def summary(self, label: str, elapsed: float) -> dict[str, Any]:
-        """count, 2xx, per second, p50/p99 in ms and the non-2xx statuses of one label."""
-        times = sorted(self.latencies[label])
-        count = len(times)
-        return {"label": label, "count": count, "ok": self.ok(label),
-                "per_second": count / elapsed if elapsed else 0.0,
-                "p50_ms": percentile(times, 50) * 1000, "p99_ms": percentile(times, 99) * 1000,
-                "errors": {s: n for s, n in self.statuses[label].items() if not 200 <= s < 300}}
+        """count, 2xx, per second, p50/p95/p99/max in ms and the non-2xx statuses of one label."""
+        return summarize(label, self.latencies[label], self.statuses[label], elapsed)
+
+    def overall(self, elapsed: float, labels: list[str] | None = None) -> dict[str, Any]:
+        """The same over several labels together (every label when none are given)."""
+        labels = list(self.latencies) if labels is None else labels
+        statuses: Counter = Counter()
+        for label in labels:
+            statuses.update(self.statuses[label])
+        return summarize("overall", [t for label in labels for t in self.latencies[label]], statuses, elapsed)
+
+
+def summarize(label: str, latencies: list[float], statuses: Counter, elapsed: float) -> dict[str, Any]:
+    times = sorted(latencies)
+    count = len(times)
+    return {"label": label, "count": count, "ok": sum(n for s, n in statuses.items() if 200 <= s < 300),
+            "per_second": count / elapsed if elapsed else 0.0,
+            "p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000,
+            "p99_ms": percentile(times, 99) * 1000, "max_ms": (times[-1] if times else 0.0) * 1000,
+            "errors": {s: n for s, n in statuses.items() if not 200 <= s < 300}}
 
 
 def percentile(ordered: list[float], pct: float) -> float:
@@ -137,6 +158,52 @@ def percentile(ordered: list[float], pct: float) -> float:
         return 0.0
     rank = max(1, round(pct / 100 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+class ShiftOver(Exception):  # noqa: N818 - not an error: the end of a paced run
+    """A paced handheld reached the end of its run: it stops wherever it is in its work."""
+
+
+class Pace:
+    """Open loop: a handheld's k-th request is due at `first + k × period`, whatever the answers did.
+
+    `late` counts requests whose due time came while the previous answer was still awaited (the
+    handheld could not keep its schedule: the server is behind); `lags` are how late the generator
+    itself woke an idle handheld (the generator is behind). Both are reported: only the first
+    is the server's doing.
+    """
+
+    def __init__(self, first: float, period: float, end: float):
+        self.first, self.period, self.end = first, period, end
+        self.sent = 0
+        self.late = 0
+        self.lags: list[float] = []
+        self.over = False   # the run's end stopped it (not its work running out)
+
+    def due(self) -> float:
+        return self.first + self.sent * self.period
+
+    async def turn(self) -> float:
+        """Wait for the next request's due time and return it; ShiftOver once the run is over."""
+        due = self.due()
+        now = time.monotonic()
+        if due >= self.end or now >= self.end:
+            self.over = True
+            raise ShiftOver
+        if due > now:
+            await asyncio.sleep(due - now)
+            self.lags.append(max(0.0, time.monotonic() - due))
+        else:
+            self.late += 1
+        self.sent += 1
+        return due
+
+    def missed(self) -> int:
+        """Requests due before the end that were never sent (the handheld was still behind)."""
+        if not self.over:
+            return 0
+        # Less a hair: end and due are sums of floats, and a due time exactly at the end is not due.
+        return max(0, math.ceil((self.end - self.due()) / self.period - 1e-9))
 
 
 class Handheld:
@@ -152,6 +219,7 @@ class Handheld:
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         self.sent: Counter = Counter()   # requests answered 2xx, by label, replays excluded
+        self.pace: Pace | None = None    # None: closed loop
 
     async def call(self, label: str, method: str, path: str, body: bytes = b"",
                    content_type: str = "application/json", key: str | None = None) -> Answer:
@@ -160,9 +228,13 @@ class Handheld:
             headers["Content-Type"] = content_type
         if key:
             headers["Idempotency-Key"] = key
-        started = time.perf_counter()
-        answer = await self.conn.request(method, path, headers, body)
-        self.stats.add(label, time.perf_counter() - started, answer.status)
+        started = await self.pace.turn() if self.pace is not None else time.monotonic()
+        try:
+            answer = await self.conn.request(method, path, headers, body)
+        except ProtocolError:
+            self.stats.add(label, time.monotonic() - started, NO_ANSWER)
+            raise
+        self.stats.add(label, time.monotonic() - started, answer.status)
         if answer.status >= 400:
             self.stats.refusals[label][_error_code(answer)] += 1
         if 200 <= answer.status < 300 and answer.headers.get(REPLAYED) != "true":
@@ -178,7 +250,10 @@ class Handheld:
         body = orjson.dumps(payload if payload is not None else {})
         answer = await self.call(label, "POST", path, body, key=key)
         if replay:
-            again = await self.call(label + "_replay", "POST", path, body, key=key)
+            try:
+                again = await self.call(label + "_replay", "POST", path, body, key=key)
+            except (ShiftOver, ProtocolError):
+                return answer   # the run ended, or the resend found no answer: the first answer stands
             if again.status != answer.status or (answer.status < 400 and again.headers.get(REPLAYED) != "true"):
                 self.stats.add(label + "_replay_mismatch", 0.0, again.status)
         return answer
@@ -204,11 +279,11 @@ Scenario = Callable[[Handheld, float], Awaitable[None]]
 
 async def drive(handhelds: list[Handheld], scenario: Scenario, seconds: float) -> Run:
     """Run `scenario` on every handheld at once; each stops itself at the deadline it is given."""
-    cpu0 = _cpu()
+    cpu0 = own_cpu()
     started = time.perf_counter()
     deadline = time.monotonic() + seconds
     await asyncio.gather(*(scenario(h, deadline) for h in handhelds))
-    return Run(time.perf_counter() - started, _cpu() - cpu0)
+    return Run(time.perf_counter() - started, own_cpu() - cpu0)
 
 
 def repeat(label: str, method: str, path: str, payload: Callable[[Handheld], Any] | None = None) -> Scenario:
@@ -232,6 +307,7 @@ def _error_code(answer: Answer) -> str:
         return str(answer.status)
 
 
-def _cpu() -> float:
+def own_cpu() -> float:
+    """CPU seconds this process (the generator) has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

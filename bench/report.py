@@ -53,6 +53,7 @@ def render(info: dict[str, str], settings: list[str], sections: list[Section], e
             continue
         for table in section.tables:
             out += [f"**{table.title}**", ""] + _table(table.columns, table.rows) + [""]
+        out += [f"![{caption}]({image})\n" for caption, image in section.images]
         if section.skipped:
             out += [f"**Partly measured:** {section.skipped}", ""]
         if section.ratios:

@@ -28,6 +28,7 @@ class Section:
     ratios: list[tuple[str, float]] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    images: list[tuple[str, str]] = field(default_factory=list)   # (caption, file beside RESULTS.md)
     skipped: str | None = None   # why the section could not run (then nothing else is reported)
 
     @property
@@ -54,4 +55,12 @@ def latency_row(name: str, summary: dict[str, Any], ceiling: float | None = None
             f"{summary['p99_ms']:.1f}", ratio, errors]
 
 
+def percentiles_row(name: str, summary: dict[str, Any]) -> list[Any]:
+    """A table row with the tail: what, requests, 2xx, per second, p50, p95, p99, max, non-2xx."""
+    errors = ", ".join(f"{s or 'no answer'}×{n}" for s, n in sorted(summary["errors"].items())) or "none"
+    return [name, summary["count"], summary["ok"], f"{summary['per_second']:.1f}",
+            *(f"{summary[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")), errors]
+
+
+PERCENTILE_COLUMNS = ["what", "requests", "2xx", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"]
 LATENCY_COLUMNS = ["what", "requests", "2xx", "per s", "p50 ms", "p99 ms", "÷ ceiling", "non-2xx"]

@@ -4,6 +4,7 @@ A picker's handheld: start a pick with a basket and one order, scan each bin the
 A verifier's: scan the waybill, scan every item, complete (the shipment goes to stock through the
 outbox and the RQ worker). One scan in REPLAY_SHARE is sent twice with the same Idempotency-Key,
 as a handheld's outbox replays it after a lost answer: it must be answered, and counted once.
+The two walks (`pick_order`, `verify_parcel`) and the checks (`flow_checks`) serve the shift too.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 import random
 import time
 from collections import deque
+from datetime import UTC, datetime
 
 from bench import seed
 from bench.context import Bench, seconds
@@ -23,6 +25,7 @@ REPLAY_SHARE = 0.05
 OUTBOX_WAIT_SECONDS = 120
 IMPORT_WAIT_SECONDS = 900
 FIRST_STEP = {"pick_scan": "pick_start", "verify_scan": "verify_open"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCAN_LABELS = ("pick_start", "pick_scan", "pick_complete", "verify_open", "verify_scan", "verify_complete")
 
 
@@ -88,7 +91,7 @@ async def run(bench: Bench) -> Section:
             section.ratios.append((f"{label} ÷ scan one-row tx ceiling", rate / ceiling))
     section.notes.append(f"generator CPU: picking {pick_run.cpu_share:.2f} core, verifying "
                          f"{verify_run.cpu_share:.2f} core; {REPLAY_SHARE:.0%} of scans replayed with their key")
-    section.checks += await _checks(bench)
+    section.checks += await flow_checks(bench, bench.hands)
     return section
 
 
@@ -132,18 +135,7 @@ def _picker(waiting: deque[str], picked: deque[str]):  # type: ignore[no-untyped
         basket = f"BK-{hand.device.split('-')[1]}"
         while time.monotonic() < deadline and waiting:
             number = waiting.popleft()
-            start = await hand.post("pick_start", "/api/scan/picks", {"basket": basket, "orders": [number]})
-            if start.status != 201:
-                continue
-            pick = start.json()
-            path = f"/api/scan/picks/{pick['id']}"
-            for task in pick["tasks"]:
-                await _scan(hand, "pick_scan", path + "/scan", {"code": task["location"]})
-                for _ in range(task["qty"]):
-                    if await _scan(hand, "pick_scan", path + "/scan", {"code": barcode(task["sku"])}):
-                        hand.sent["pick_item_ok"] += 1
-            done = await hand.post("pick_complete", path + "/complete")
-            if done.status == 200 and done.json().get("state") == "picked":
+            if await pick_order(hand, number, basket):
                 picked.append(number)
 
     return scenario
@@ -153,66 +145,115 @@ def _verifier(picked: deque[str], numbers: dict[str, int]):  # type: ignore[no-u
     async def scenario(hand: Handheld, deadline: float) -> None:
         while time.monotonic() < deadline and picked:
             number = picked.popleft()
-            opened = await hand.post("verify_open", "/api/scan/verifications", {"waybill": waybill(numbers[number])})
-            if opened.status != 201:
-                continue
-            verification = opened.json()
-            path = f"/api/scan/verifications/{verification['id']}"
-            for line in verification["lines"]:
-                for _ in range(line["expected"]):
-                    if await _scan(hand, "verify_scan", path + "/scan", {"code": barcode(line["sku"]), "qty": 1}):
-                        hand.sent["verify_item_ok"] += 1
-            done = await hand.post("verify_complete", path + "/complete")
-            if done.status == 200:
-                hand.sent["shipped_orders"] += 1
+            await verify_parcel(hand, waybill(numbers[number]))
 
     return scenario
 
 
-async def _scan(hand: Handheld, label: str, path: str, body: dict) -> bool:
+async def pick_order(hand: Handheld, number: str, basket: str, replay_share: float = REPLAY_SHARE) -> bool:
+    """One pick walk: basket and order, each bin then each of its items, complete. True when picked."""
+    start = await hand.post("pick_start", "/api/scan/picks", {"basket": basket, "orders": [number]})
+    if start.status != 201:
+        return False
+    pick = start.json()
+    path = f"/api/scan/picks/{pick['id']}"
+    for task in pick["tasks"]:
+        await _scan(hand, "pick_scan", path + "/scan", {"code": task["location"]}, replay_share)
+        for _ in range(task["qty"]):
+            if await _scan(hand, "pick_scan", path + "/scan", {"code": barcode(task["sku"])}, replay_share):
+                hand.sent["pick_item_ok"] += 1
+    done = await hand.post("pick_complete", path + "/complete")
+    return done.status == 200 and done.json().get("state") == "picked"
+
+
+async def verify_parcel(hand: Handheld, waybill_no: str, wrong_share: float = 0.0,
+                        replay_share: float = REPLAY_SHARE) -> bool:
+    """One packing-table check: the waybill, every item, complete. True when the parcel shipped.
+
+    With `wrong_share`, that share of the item scans is preceded by a scan of an item from
+    another parcel: it must be refused (`wrong_item`) and count nothing.
+    """
+    opened = await hand.post("verify_open", "/api/scan/verifications", {"waybill": waybill_no})
+    if opened.status != 201:
+        return False
+    verification = opened.json()
+    path = f"/api/scan/verifications/{verification['id']}"
+    here = {line["sku"] for line in verification["lines"]}
+    for line in verification["lines"]:
+        for _ in range(line["expected"]):
+            if random.random() < wrong_share:  # noqa: S311 - a load pattern
+                await _wrong_item(hand, path + "/scan", here)
+            if await _scan(hand, "verify_scan", path + "/scan", {"code": barcode(line["sku"]), "qty": 1},
+                           replay_share):
+                hand.sent["verify_item_ok"] += 1
+    done = await hand.post("verify_complete", path + "/complete")
+    if done.status == 200:
+        hand.sent["shipped_orders"] += 1
+    return done.status == 200
+
+
+async def _wrong_item(hand: Handheld, path: str, here: set[str]) -> None:
+    """An item of another parcel in the basket: counted as sent, and as refused when answered so."""
+    other = seed.sku_code(random.randrange(seed.SKUS))  # noqa: S311 - a load pattern
+    while other in here:
+        other = seed.sku_code(random.randrange(seed.SKUS))  # noqa: S311
+    answer = await hand.post("verify_scan", path, {"code": barcode(other), "qty": 1})
+    hand.sent["verify_wrong_sent"] += 1
+    if answer.status == 200 and answer.json().get("result") == "wrong_item":
+        hand.sent["verify_wrong_refused"] += 1
+
+
+async def _scan(hand: Handheld, label: str, path: str, body: dict, replay_share: float = REPLAY_SHARE) -> bool:
     """One scan; True when the server said ok."""
-    answer = await hand.post(label, path, body, replay=random.random() < REPLAY_SHARE)  # noqa: S311 - a load pattern
+    answer = await hand.post(label, path, body, replay=random.random() < replay_share)  # noqa: S311 - a load pattern
     return answer.status == 200 and answer.json().get("result") == "ok"
 
 
-def _per_device(bench: Bench, label: str) -> dict[str, int]:
-    return {h.device: h.sent[label] for h in bench.hands if h.sent[label]}
+def per_device(hands: list[Handheld], label: str) -> dict[str, int]:
+    return {h.device: h.sent[label] for h in hands if h.sent[label]}
 
 
 def _server(bench: Bench, statement: str, params: dict | None = None) -> dict[str, int]:
     return {device: int(n) for device, n in bench.sql(statement, params)}
 
 
-async def _checks(bench: Bench) -> list[Check]:
-    """Every scan counted once, every picked unit moved once, every shipped order shipped once."""
+async def flow_checks(bench: Bench, hands: list[Handheld], since: datetime = EPOCH) -> list[Check]:
+    """Every scan counted once, every picked unit moved once, every shipped order shipped once.
+
+    Counts what `hands` did against what the server wrote since `since` (a section run after
+    others, or after seeded history, compares only its own part).
+    """
     checks = []
+    at = {"since": since}
     for kind in ("pick_scan", "verify_scan"):
-        events = _server(bench, "SELECT device, count(*) FROM scan.events WHERE kind = :kind GROUP BY device",
-                         {"kind": kind})
+        events = _server(bench, "SELECT device, count(*) FROM scan.events WHERE kind = :kind AND at >= :since "
+                                "GROUP BY device", at | {"kind": kind})
         checks.append(compare_counts(f"{kind}: journal events = scans answered 2xx (replays excluded)",
-                                     _per_device(bench, kind), events))
-    checks.append(compare_counts("picked units = item scans answered ok", _per_device(bench, "pick_item_ok"),
+                                     per_device(hands, kind), events))
+    checks.append(compare_counts("picked units = item scans answered ok", per_device(hands, "pick_item_ok"),
                                  _server(bench, "SELECT e.device, count(*) FROM scan.events e WHERE "
                                                 "e.kind = 'pick_scan' AND e.result = 'ok' AND e.qty = 1 "
-                                                "GROUP BY e.device")))
-    checks.append(compare_counts("units verified = item scans answered ok", _per_device(bench, "verify_item_ok"),
+                                                "AND e.at >= :since GROUP BY e.device", at)))
+    checks.append(compare_counts("units verified = item scans answered ok", per_device(hands, "verify_item_ok"),
                                  _server(bench, "SELECT device, sum(qty) FROM scan.events WHERE kind = 'verify_scan' "
-                                                "AND result = 'ok' GROUP BY device")))
-    shipped = sum(h.sent["shipped_orders"] for h in bench.hands)
-    in_db = bench.sql("SELECT count(*) FROM scan.orders WHERE state = 'shipped'")[0][0]
+                                                "AND result = 'ok' AND at >= :since GROUP BY device", at)))
+    shipped = sum(h.sent["shipped_orders"] for h in hands)
+    in_db = bench.sql("SELECT count(*) FROM scan.orders WHERE state = 'shipped' AND shipped_at >= :since", at)[0][0]
     checks.append(compare_counts("orders shipped = verifications completed", {"orders": shipped}, {"orders": in_db}))
     drained = await _drain_outbox(bench)
     checks.append(drained)
     checks.append(compare_counts(
         "units shipped in stock = units of shipped orders (each once)",
         {"units": int(bench.sql("SELECT coalesce(sum(l.qty), 0) FROM scan.order_lines l JOIN scan.orders o "
-                                "USING (order_no) WHERE o.state = 'shipped'")[0][0])},
-        {"units": int(bench.sql("SELECT coalesce(sum(qty), 0) FROM stock.movements WHERE type = 'ship'")[0][0])}))
+                                "USING (order_no) WHERE o.state = 'shipped' AND o.shipped_at >= :since", at)[0][0])},
+        {"units": int(bench.sql("SELECT coalesce(sum(qty), 0) FROM stock.movements WHERE type = 'ship' "
+                                "AND at >= :since", at)[0][0])}))
     checks.append(compare_counts(
         "units moved bin → basket = units picked",
         {"units": int(bench.sql("SELECT coalesce(sum(t.picked), 0) FROM scan.pick_tasks t JOIN scan.picks p "
-                                "ON p.id = t.pick_id WHERE p.state <> 'open'")[0][0])},
-        {"units": int(bench.sql("SELECT coalesce(sum(qty), 0) FROM stock.movements WHERE type = 'pick'")[0][0])}))
+                                "ON p.id = t.pick_id WHERE p.state <> 'open' AND p.created_at >= :since", at)[0][0])},
+        {"units": int(bench.sql("SELECT coalesce(sum(qty), 0) FROM stock.movements WHERE type = 'pick' "
+                                "AND at >= :since", at)[0][0])}))
     return checks
 
 

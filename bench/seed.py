@@ -79,7 +79,7 @@ PAD_LEDGER = """
 """
 
 
-def statements(script: str, **values: int) -> list[tuple[str, dict]]:
+def statements(script: str, **values: int | str) -> list[tuple[str, dict]]:
     """Each statement of a script with the parameters it names (SEED, plus `values`)."""
     params = SEED | values
     found = []
@@ -87,3 +87,81 @@ def statements(script: str, **values: int) -> list[tuple[str, dict]]:
         if part:
             found.append((part, {k: v for k, v in params.items() if f":{k}" in part}))
     return found
+
+
+# Orders outside the CSV import: the shift's waiting orders and the shop's history. The import
+# itself is measured in the scan section; here only the rows matter.
+SHIFT_PREFIX, SHIFT_WAYBILLS = "TB2026SHIFT", 200_000_000_000
+HISTORY_PREFIX, HISTORY_WAYBILLS = "TB2025HIST", 3_000_000_000_000
+HISTORY_DAYS = 100
+HISTORY_IDS = 1_000_000_000   # pick and verification ids of the history: far above any the run makes
+
+
+def shift_order(i: int) -> tuple[str, str]:
+    """Order number and waybill of the i-th order waiting for the shift."""
+    return f"{SHIFT_PREFIX}{i:06d}", f"SF{SHIFT_WAYBILLS + i}"
+
+
+def history_order(i: int) -> tuple[str, str]:
+    """Order number and waybill of the i-th shipped order of the history (1-based, as generate_series)."""
+    return f"{HISTORY_PREFIX}{i:06d}", f"SF{HISTORY_WAYBILLS + i}"
+
+
+# Printed today, waiting for a picker or the packing table; three SKUs each, the last one twice
+# (as scan.order_lines), with the `imported` event the import would have written.
+SHIFT_ORDERS = """
+    INSERT INTO scan.orders (order_no, shop, waybill_no, carrier, paid, state, content_hash, allocated)
+    SELECT CAST(:prefix AS text) || lpad(g::text, 6, '0'), '抖音小店', 'SF' || (:waybills + g), 'SF', true, 'printed',
+           md5(CAST(:prefix AS text) || g), false
+    FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS g;
+    INSERT INTO scan.order_lines (order_no, sku, qty)
+    SELECT CAST(:prefix AS text) || lpad(g::text, 6, '0'), 'BS-' || lpad(((g * 3 + k) % :skus)::text, 5, '0'),
+           CASE WHEN k = 2 THEN 2 ELSE 1 END
+    FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS g, generate_series(0, 2) AS k;
+    INSERT INTO scan.events (kind, order_no, operator, operator_name)
+    SELECT 'imported', CAST(:prefix AS text) || lpad(g::text, 6, '0'), 'EDB_AD900', 'Administrator'
+    FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS g;
+    ANALYZE scan.orders;
+    ANALYZE scan.order_lines
+"""
+
+# The shop's past: shipped orders spread over HISTORY_DAYS days before yesterday (never the
+# warehouse's today, whatever its time zone), each with the timeline a real one leaves: imported,
+# a pick walk with its item scans, a packing-table check with its item scans, verified, shipped.
+HISTORY = """
+    INSERT INTO scan.orders (order_no, shop, waybill_no, carrier, paid, state, content_hash, allocated,
+                             created_at, updated_at, picked_at, verified_at, shipped_at)
+    SELECT CAST(:prefix AS text) || lpad(g::text, 6, '0'), '天猫旗舰店', 'SF' || (:waybills + g), 'SF', true, 'shipped',
+           md5(CAST(:prefix AS text) || g), true, d, d + interval '65 minutes', d + interval '30 minutes',
+           d + interval '35 minutes', d + interval '65 minutes'
+    FROM (SELECT g, date_trunc('day', now()) - make_interval(days => 2 + g % :days)
+                    + make_interval(secs => 8 * 3600 + (g * 7919) % 36000) AS d
+          FROM generate_series(1, CAST(:orders AS int)) AS g) AS h;
+    INSERT INTO scan.order_lines (order_no, sku, qty)
+    SELECT CAST(:prefix AS text) || lpad(g::text, 6, '0'), 'BS-' || lpad(((g * 3 + k) % :skus)::text, 5, '0'),
+           CASE WHEN k = 2 THEN 2 ELSE 1 END
+    FROM generate_series(1, CAST(:orders AS int)) AS g, generate_series(0, 2) AS k;
+    INSERT INTO scan.events (at, kind, order_no, pick_id, verification_id, operator, device, result, sku, qty)
+    SELECT o.created_at + make_interval(mins => 5 * s.n), s.kind,
+           CASE WHEN s.item IS NULL THEN o.order_no END,
+           CASE WHEN s.kind LIKE 'pick%' THEN :ids + o.g END,
+           CASE WHEN s.kind IN ('verification_opened', 'verify_scan', 'verified', 'shipped') THEN :ids + o.g END,
+           CASE WHEN s.kind = 'imported' THEN 'EDB_AD900'
+                WHEN s.kind LIKE 'pick%' THEN 'EDB_PH' || lpad((o.g % 40 + 1)::text, 3, '0')
+                ELSE 'EDB_VF' || lpad((o.g % 20 + 1)::text, 3, '0') END,
+           CASE WHEN s.kind = 'imported' THEN '' ELSE 'PDA-' || lpad((o.g % 60 + 1)::text, 3, '0') END,
+           CASE WHEN s.item IS NOT NULL THEN 'ok' END,
+           CASE WHEN s.item IS NOT NULL THEN 'BS-' || lpad(((o.g * 3 + s.item) % :skus)::text, 5, '0') END,
+           CASE WHEN s.item IS NOT NULL THEN 1 WHEN s.kind IN ('picked', 'verified') THEN 4 ELSE 0 END
+    FROM (SELECT order_no, created_at, substr(order_no, length(CAST(:prefix AS text)) + 1)::int AS g
+          FROM scan.orders WHERE order_no LIKE CAST(:prefix AS text) || '%') AS o
+    CROSS JOIN (VALUES (0, 'imported', NULL), (1, 'pick_started', NULL), (2, 'pick_scan', 0), (3, 'pick_scan', 1),
+                       (4, 'pick_scan', 2), (5, 'pick_scan', 2), (6, 'picked', NULL),
+                       (7, 'verification_opened', NULL), (8, 'verify_scan', 0), (9, 'verify_scan', 1),
+                       (10, 'verify_scan', 2), (11, 'verify_scan', 2), (12, 'verified', NULL),
+                       (13, 'shipped', NULL)) AS s(n, kind, item);
+    ANALYZE scan.orders;
+    ANALYZE scan.order_lines;
+    ANALYZE scan.events
+"""
+HISTORY_EVENTS_PER_ORDER = 14
