@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,6 +96,8 @@ class Pick(Base):
     """A picker's walk with one basket for one or more orders."""
 
     __tablename__ = "picks"
+    # An order's timeline finds its picks by `orders @> [order_no]`.
+    __table_args__ = (Index("ix_picks_orders", "orders", postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     basket: Mapped[str] = mapped_column(String(64), index=True)
@@ -129,6 +131,7 @@ class Verification(Base):
     """A verifier's check of one parcel: waybill first, then every item."""
 
     __tablename__ = "verifications"
+    __table_args__ = (Index("ix_verifications_orders", "orders", postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     waybill: Mapped[str] = mapped_column(String(64), index=True)

@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
@@ -113,8 +113,11 @@ def timeline(s: Session, order: Order) -> list[Event]:
     """Everything that happened to an order: its own events and the scans of its picks and checks."""
     picks = select(Pick.id).where(Pick.orders.contains([order.order_no]))
     checks = select(Verification.id).where(Verification.orders.contains([order.order_no]))
-    query = select(Event).where(or_(Event.order_no == order.order_no, Event.pick_id.in_(picks),
-                                    Event.verification_id.in_(checks))).order_by(Event.at, Event.id)
+    # Three index lookups joined by UNION: one OR across the three columns reads the whole journal.
+    ids = union(select(Event.id).where(Event.order_no == order.order_no),
+                select(Event.id).where(Event.pick_id.in_(picks)),
+                select(Event.id).where(Event.verification_id.in_(checks))).subquery()
+    query = select(Event).where(Event.id.in_(select(ids.c.id))).order_by(Event.at, Event.id)
     return list(s.scalars(query))
 
 
