@@ -2,7 +2,10 @@
 
 Delivery: PRINTERS fake Zebra printers on TCP (tests/print_service/fake_printer.py) registered through
 the API, JOBS SKU labels asked for by the handhelds, timed until the last one reached its printer.
-Each printer must have received every one of its labels once, in the order the jobs were made.
+That rate cannot exceed the rate the handhelds ask at, so a second phase measures the worker alone:
+BACKLOG labels asked for while the printers are paused, then every printer resumed at once, timed
+from the resumes to the last label. Each printer must have received every one of its labels once,
+in the order the jobs were made.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from bench.results import LATENCY_COLUMNS, Check, Section, Table, latency_row
 
 PRINTERS = 4
 JOBS = 200
+BACKLOG = 400
 DELIVERY_TIMEOUT = 300
 
 
@@ -108,7 +112,48 @@ async def _deliver(bench: Bench, section: Section, printers: list) -> None:  # t
     section.tables.append(Table("POST /api/print/jobs", LATENCY_COLUMNS,
                                 [latency_row("print_job", bench.stats.summary("print_job", asked))]))
     section.notes.append(f"each handheld asked for about {per_hand} labels, spread over the printers")
+    accepted += await _drain(bench, section, names, printers, accepted)
     section.checks += _label_checks(bench, names, printers, accepted)
+
+
+async def _drain(bench: Bench, section: Section, names: list[str], printers: list,  # type: ignore[type-arg]
+                 before: int) -> int:
+    """BACKLOG labels waiting on paused printers, all resumed at once: the worker's own rate. Returns accepted."""
+    admin = bench.hands[0]
+    for name in names:
+        paused = await admin.post("printer_pause", f"/api/print/printers/{name}/pause")
+        if paused.status != 200:
+            section.checks.append(Check("printers paused", False, f"{paused.status} {paused.body[:200]!r}"))
+            return 0
+    submitted = iter(range(JOBS, JOBS + BACKLOG))
+
+    async def submit(hand: Handheld, index: int) -> None:
+        for n in submitted:
+            await hand.post("print_backlog", "/api/print/jobs", {"printer": names[index % len(names)],
+                                                                  "template": "sku", "data": label_data(n),
+                                                                  "copies": 1})
+
+    await asyncio.gather(*(submit(h, i) for i, h in enumerate(bench.hands)))
+    accepted = bench.stats.ok("print_backlog")
+    held = sum(len(p.labels()) for p in printers) - before
+    started = time.perf_counter()
+    for name in names:
+        await admin.post("printer_resume", f"/api/print/printers/{name}/resume")
+    resumed = time.perf_counter() - started
+    while time.perf_counter() - started < DELIVERY_TIMEOUT:
+        if sum(len(p.labels()) for p in printers) >= before + accepted:
+            break
+        await asyncio.sleep(0.05)
+    took = time.perf_counter() - started
+    received = sum(len(p.labels()) for p in printers) - before
+    table = Table(f"{BACKLOG} labels asked for on {len(printers)} paused printers, then all resumed at once "
+                  "(one RQ worker)", ["asked (2xx)", "printed while paused", "resuming took s", "labels received",
+                                      "all received after s", "delivered per s"])
+    table.rows.append([accepted, held, f"{resumed:.2f}", received, f"{took:.2f}", f"{received / took:.1f}"])
+    section.tables.append(table)
+    section.checks.append(Check("nothing printed while the printers were paused", held == 0,
+                                f"{held} labels arrived before the resumes"))
+    return accepted
 
 
 def _label_checks(bench: Bench, names: list[str], printers: list, accepted: int) -> list[Check]:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from functools import lru_cache
 from redis import Redis
 from rq import Queue, Retry, get_current_job
 from rq.exceptions import NoSuchJobError
+from rq.executions import ExecutionRegistry
 from rq.job import Job, JobStatus
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,7 +112,10 @@ def _sessions_of(pid: int) -> sessionmaker:
 
 
 def worker_sessions() -> sessionmaker:
-    """Sessions for this process; RQ forks a work horse per job and a forked pool must not be shared."""
+    """Sessions for this process, made once: the worker runs every job in its own process.
+
+    Keyed by process id all the same, so a process forked from it never shares its pool.
+    """
     return _sessions_of(os.getpid())
 
 
@@ -120,12 +124,40 @@ def _worker_redis() -> Redis:
     return Redis.from_url(os.environ["REDIS_URL"], socket_timeout=30, socket_connect_timeout=5)
 
 
+def discard_waiting(redis: Redis, printer: str, job_ids: list[str]) -> list[str]:
+    """Drop the RQ jobs of labels already sent by another job's run, if they still wait on the queue.
+
+    LREM decides: a job removed from the list was taken by no worker, so its hash can go; one a
+    worker already took (or a retry still scheduled) stays, and its run finds the label sent.
+    """
+    if not job_ids:
+        return []
+    key = Queue(queue_name(printer), connection=redis).key
+    with redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.lrem(key, 1, job_id)
+        removed = [job_id for job_id, count in zip(job_ids, pipe.execute(), strict=True) if count]
+    if removed:
+        keys = []
+        for job_id in removed:
+            job = Job(job_id, connection=redis)
+            keys += [job.key, job.dependents_key, job.dependencies_key, ExecutionRegistry(job_id, redis).key]
+        redis.delete(*keys)
+    return removed
+
+
 def send_job(job_id: str) -> str:
-    """Send one print job (and any older one of the same printer still waiting); returns its state."""
+    """Send one print job (and the printer's other waiting labels, see domain/sending.py); its state."""
     from print_service.domain import sending
 
     current = get_current_job()
     retries_left = current.retries_left if current is not None and current.retries_left else 0
     worker = current.worker_name if current is not None else ""
-    return sending.send(worker_sessions(), _worker_redis(), job_id, retries_left=retries_left,
-                        lock_seconds=lock_seconds(), worker=worker or "")
+    redis = _worker_redis()
+    sent_ahead: list[str] = []
+    try:
+        return sending.send(worker_sessions(), redis, job_id, retries_left=retries_left,
+                            lock_seconds=lock_seconds(), worker=worker or "", sent_ahead=sent_ahead)
+    finally:
+        if sent_ahead and current is not None:
+            discard_waiting(redis, current.origin.removeprefix(QUEUE_PREFIX), sent_ahead)

@@ -44,6 +44,12 @@ def parse_host_status(answer: bytes) -> Status:
 
 
 class TcpDriver:
+    """One connection per label: ~HS, the label, then the printer's close, all within `timeout`.
+
+    The whole exchange shares one deadline, so a printer that hangs at any step holds the worker
+    (and every other printer's labels behind it) for at most the socket timeout.
+    """
+
     def __init__(self, host: str, port: int, timeout: float):
         self.host, self.port, self.timeout = host, port, timeout
 
@@ -53,16 +59,13 @@ class TcpDriver:
         except OSError as exc:
             raise PrinterOfflineError(f"cannot connect to {self.host}:{self.port}: {exc.__class__.__name__}") from exc
 
-    def _query(self, sock: socket.socket) -> Status:
+    def _query(self, sock: socket.socket, deadline: float) -> Status:
         try:
+            _time_left(sock, deadline)
             sock.sendall(HOST_STATUS)
             answer = b""
-            deadline = time.monotonic() + self.timeout
             while answer.count(ETX) < 3:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError()
-                sock.settimeout(remaining)
+                _time_left(sock, deadline)
                 chunk = sock.recv(1024)
                 if not chunk:
                     break
@@ -74,36 +77,48 @@ class TcpDriver:
         return parse_host_status(answer)
 
     def status(self) -> Status:
+        deadline = time.monotonic() + self.timeout
         try:
             with self._connect() as sock:
-                return self._query(sock)
+                return self._query(sock, deadline)
         except PrinterOfflineError as exc:
             return Status(OFFLINE, str(exc))
 
     def send(self, name: str, data: bytes) -> None:
+        deadline = time.monotonic() + self.timeout
         with self._connect() as sock:
-            status = self._query(sock)
+            status = self._query(sock, deadline)
             if not status.can_print:
                 raise PrinterHeldError(status.state, status.detail)
             try:
-                sock.settimeout(self.timeout)
+                _time_left(sock, deadline)
                 sock.sendall(data)
                 sock.shutdown(socket.SHUT_WR)
-                _await_close(sock)
+                _await_close(sock, deadline)
             except OSError as exc:
                 reason = f"sending to {self.host}:{self.port} failed: {exc.__class__.__name__}"
                 raise PrinterOfflineError(reason) from exc
 
 
-def _await_close(sock: socket.socket) -> None:
+def _time_left(sock: socket.socket, deadline: float) -> None:
+    """Give the next socket call what is left of the exchange's time; TimeoutError when none is."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError()
+    sock.settimeout(remaining)
+
+
+def _await_close(sock: socket.socket, deadline: float) -> None:
     """Wait for the printer to close its side after reading the label.
 
     sendall returns once the bytes are in the kernel's buffer: a printer that cuts the line halfway
     through the label shows up only here, as a reset, and the job is retried instead of counted as
-    printed. A printer that keeps the line open past the timeout reported no loss: the label counts as sent.
+    printed. A printer that keeps the line open past the deadline reported no loss: the label counts as sent.
     """
     try:
-        while sock.recv(1024):
-            pass
+        while True:
+            _time_left(sock, deadline)
+            if not sock.recv(1024):
+                return
     except TimeoutError:
         return

@@ -85,36 +85,54 @@ class Label:
         self.elements.append(element)
 
 
+WIDE = ("W", "F")  # east Asian widths drawn full width
+NARROW = 0.62
+
+
 def char_width(ch: str, height: int) -> float:
     """Estimated advance of one character: full width for CJK, a bit over half for the rest.
 
     The estimate is deliberately generous so the printer's own font never runs past the edge.
     """
-    if unicodedata.east_asian_width(ch) in ("W", "F"):
+    if unicodedata.east_asian_width(ch) in WIDE:
         return height
-    return height * 0.62
+    return height * NARROW
 
 
 def text_width(text: str, height: int) -> float:
-    return sum(char_width(ch, height) for ch in text)
+    return sum(_char_widths(text, height))
+
+
+def _char_widths(text: str, height: int) -> list[float]:
+    """char_width of every character of `text`, written out inline (wrapping measures every line it tries)."""
+    narrow, width_of = height * NARROW, unicodedata.east_asian_width
+    return [height if width_of(ch) in WIDE else narrow for ch in text]
 
 
 def wrap(text: str, width: int, height: int) -> list[str]:
-    """Break `text` into lines no wider than `width`: between words for Latin, anywhere for CJK."""
+    """Break `text` into lines no wider than `width`: between words for Latin, anywhere for CJK.
+
+    The line being built is always text[start:pos]; each candidate's width is the sum of the
+    characters' widths measured once, in the same order as summing them afresh.
+    """
+    widths = _char_widths(text, height)
     lines: list[str] = []
-    current = ""
+    start = pos = 0
     for token in _tokens(text):
-        candidate = current + token
-        if text_width(candidate.rstrip(), height) <= width:
-            current = candidate
+        end = pos + len(token)
+        candidate = text[start:end]
+        if sum(widths[start:start + len(candidate.rstrip())]) <= width:
+            pos = end
             continue
+        current = text[start:pos]
         if current.strip():
             lines.append(current.rstrip())
-        current = token.lstrip()
-        while text_width(current, height) > width:
-            cut = _fitting_prefix(current, width, height)
-            lines.append(current[:cut])
-            current = current[cut:]
+        start, pos = end - len(token.lstrip()), end
+        while sum(widths[start:pos]) > width:
+            cut = _fitting_prefix(text[start:pos], width, height)
+            lines.append(text[start:start + cut])
+            start += cut
+    current = text[start:pos]
     if current.strip():
         lines.append(current.rstrip())
     return lines

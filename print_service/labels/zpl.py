@@ -6,6 +6,7 @@ field data passes through ^FH so a ^ or ~ in a name can never end a field early.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from print_service.labels.model import Barcode, Box, Label, Size, Text
 from print_service.labels.symbols import CODE128, EAN13, QR
@@ -13,9 +14,12 @@ from print_service.labels.symbols import CODE128, EAN13, QR
 HEX_INDICATOR = "_"
 
 
+_ESCAPES = str.maketrans({ch: f"_{ord(ch):02X}" for ch in "^~_"})
+
+
 def field_hex(value: str) -> str:
     """Escape the characters ZPL reads as commands (^ ~) and the hex indicator itself."""
-    return "".join(f"_{ord(ch):02X}" if ch in "^~_" else ch for ch in value)
+    return value.translate(_ESCAPES)
 
 
 def unhex(value: str) -> str:
@@ -29,13 +33,18 @@ def render(label: Label, copies: int = 1) -> str:
         # Raw ZPL is sent untouched; copies repeat the whole format.
         body = label.raw_zpl if label.raw_zpl.endswith("\n") else label.raw_zpl + "\n"
         return body * copies
-    size = label.size
-    out = ["^XA", "^CI28", f"^CW1,{label.printer_font}", f"^PW{size.width}", f"^LL{size.height}", "^LH0,0"]
+    out = list(_header(label.printer_font, label.size))
     for element in label.elements:
         out.extend(_element(element))
     out.append(f"^PQ{copies}")
     out.append("^XZ")
     return "\n".join(out) + "\n"
+
+
+@lru_cache(maxsize=64)
+def _header(printer_font: str, size: Size) -> tuple[str, ...]:
+    """The format's opening commands, the same for every label of one printer's stock."""
+    return ("^XA", "^CI28", f"^CW1,{printer_font}", f"^PW{size.width}", f"^LL{size.height}", "^LH0,0")
 
 
 def _element(element: Text | Barcode | Box) -> list[str]:

@@ -38,7 +38,7 @@ def make_fake_printer() -> Iterator[Callable[[], FakePrinter]]:
 
 
 class Workers:
-    """`python -m print_service.worker` processes, each in its own process group (horse included)."""
+    """`python -m print_service.worker` processes, each in its own process group."""
 
     def __init__(self, env: dict[str, str], log_dir: Path):
         self.env = env | WORKER_ENV
@@ -56,7 +56,7 @@ class Workers:
         return started
 
     def kill(self, proc: subprocess.Popen) -> None:
-        """SIGKILL the worker and its work horse (RQ puts the horse in a session of its own).
+        """SIGKILL the worker, which runs its jobs itself, and any child it put in a session of its own.
 
         The scheduler it forked stays in the worker's process group and keeps running, as a scheduler
         on another machine would; stop_all ends it.

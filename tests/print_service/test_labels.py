@@ -151,3 +151,34 @@ def test_host_status_flags_map_to_printer_states():
         fake.close()
     with pytest.raises(PrinterOfflineError):
         parse_host_status(b"\x02030,0,0\x03\r\n")
+
+
+# The exact ZPL of a few labels: the same input must always give these bytes (jobs store their ZPL,
+# and a reprint or a move re-renders).
+GOLDEN = [
+    ("sku", {"sku": "TS-001-RED-M", "name": LONG_NAME, "spec": "100%棉 180g", "barcode": "6901234567892"},
+     Size(203, 60, 40), 1,
+     "^XA\n^CI28\n^CW1,E:ANMDS.TTF\n^PW480\n^LL320\n^LH0,0\n"
+     "^FO16,16^A1N,19,19^FH_^FD纯棉T恤 红色 M码 夏季新款 圆领短袖 男女同款^FS\n"
+     "^FO16,39^A1N,19,19^FH_^FD宽松大码 情侣装 超长的商品名称一直写下去也不…^FS\n"
+     "^FO16,64^A1N,19,19^FH_^FDTS-001-RED-M 100%棉 180g^FS\n"
+     "^FO97,99^BY3^BEN,169,Y,N^FD690123456789^FS\n^PQ1\n^XZ\n"),
+    ("sku", {"sku": "TS-001", "name": "Mug ^FS~JA_ extra wide latin words here", "barcode": "690123456789"},
+     Size(300, 60, 40), 2,
+     "^XA\n^CI28\n^CW1,E:ANMDS.TTF\n^PW720\n^LL480\n^LH0,0\n"
+     "^FO24,24^A1N,48,48^FH_^FDMug _5EFS_7EJA_5F extra wide^FS\n"
+     "^FO24,76^A1N,48,48^FH_^FDlatin words here^FS\n"
+     "^FO24,130^A1N,38,38^FH_^FDTS-001^FS\n"
+     "^FO170,190^BY4^BEN,220,Y,N^FD690123456789^FS\n^PQ2\n^XZ\n"),
+    ("basket", {"code": "BK-017", "caption": "周转筐"}, Size(203, 50, 30), 1,
+     "^XA\n^CI28\n^CW1,E:ANMDS.TTF\n^PW400\n^LL240\n^LH0,0\n^FO0,0^GB400,240,4^FS\n"
+     "^FO20,20^A1N,19,19^FH_^FD周转筐^FS\n^FO20,45^A1N,60,60^FH_^FDBK-017^FS\n"
+     "^FO48,121^BY3^BCN,103,N,N,N^FH_^FD>:BK-017^FS\n^PQ1\n^XZ\n"),
+]
+
+
+@pytest.mark.parametrize(("template", "data", "size", "copies", "expected"), GOLDEN, ids=["sku-wrapped", "sku-escaped",
+                                                                                         "basket"])
+def test_zpl_is_byte_for_byte_what_it_was(template, data, size, copies, expected):
+    """Wrapping, shrinking, the … cut, ^FH escapes and copies come out exactly as they always did."""
+    assert zpl.render(templates.build(template, templates.load_data(template, data), size), copies) == expected

@@ -271,3 +271,20 @@ def test_post_jobs_many_clients_three_workers_one_printer(desk, workers, fake_pr
     # The history agrees with the printer: ordered by sent_at, the jobs are what it received, in that order.
     by_sent = sorted(finals, key=lambda job: job["sent_at"])
     assert [desk.zpl(job["id"]) for job in by_sent] == labels
+
+
+def test_post_jobs_hung_printer_holds_up_another_for_one_try(desk, workers, make_fake_printer):
+    """A printer that never answers costs the worker a socket timeout per try; another printer's labels go
+    out after at most one such try, not after every one of the hung printer's jobs."""
+    hung, ready = make_fake_printer(), make_fake_printer()
+    hung.answer_delay = 60
+    desk.printer("a-hung", hung.uri, retries=1, retry_interval_s=60)  # first in queue order
+    desk.printer("b-ready", ready.uri)
+    for i in range(4):
+        desk.job("a-hung", f"H-{i}")
+    made = [desk.job("b-ready", f"R-{i}") for i in range(3)]
+    workers.start(1)
+    tries = wait_for(lambda: hung.status_queries if len(ready.labels()) == 3 else None, 30, interval=0.01)
+    # The first try, and perhaps the next one begun as the last label went out; all four before would be 4.
+    assert tries <= 2, tries
+    assert ready.labels() == [desk.zpl(job["id"]) for job in made]
