@@ -41,20 +41,22 @@ def test_roles_follow_the_shares_and_mix_from_the_first_handhelds():
 
 
 def test_pace_keeps_the_schedule_and_counts_what_came_late():
+    period = 0.4  # long enough that a busy machine's stall does not move a request across a due time
+
     async def scenario() -> tuple[list[float], Pace]:
         start = time.monotonic()
-        pace = Pace(start + 0.1, 0.2, start + 1.0)
+        pace = Pace(start + period / 2, period, start + 5 * period)
         dues = [await pace.turn(), await pace.turn()]
-        await asyncio.sleep(0.5)                # an answer that took 2.5 periods: now about +0.8
-        dues.append(await pace.turn())          # due at +0.5: sent at once, late
-        dues.append(await pace.turn())          # due at +0.7: late too
+        await asyncio.sleep(2.5 * period)       # an answer that took 2.5 periods: now about +4 periods
+        dues.append(await pace.turn())          # due at +2.5 periods: sent at once, late
+        dues.append(await pace.turn())          # due at +3.5 periods: late too
         with pytest.raises(ShiftOver):
             while True:
-                dues.append(await pace.turn())  # +0.9 is waited for; +1.1 is past the end
+                dues.append(await pace.turn())  # +4.5 periods is waited for; +5.5 is past the end
         return dues, pace
 
     dues, pace = asyncio.run(scenario())
-    assert [round(b - a, 6) for a, b in zip(dues, dues[1:], strict=False)] == [0.2] * (len(dues) - 1)
+    assert [round(b - a, 6) for a, b in zip(dues, dues[1:], strict=False)] == [period] * (len(dues) - 1)
     assert len(dues) == 5 and pace.sent == 5
     assert pace.late == 2
     assert len(pace.lags) == 3 and all(lag >= 0 for lag in pace.lags)
