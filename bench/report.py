@@ -13,6 +13,9 @@ from bench.results import Section
 ROOT = Path(__file__).resolve().parent.parent
 
 
+HISTORY = Path(__file__).resolve().parent / "HISTORY.md"
+
+
 def machine() -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
@@ -65,4 +68,6 @@ def render(info: dict[str, str], settings: list[str], sections: list[Section], e
     failed = [c.name for s in sections for c in s.checks if not c.ok]
     out += ["", "## Verdict", "", f"**FAILED** checks: {', '.join(failed)}" if failed else
             "All correctness checks passed."]
+    if HISTORY.exists():  # kept by hand: what earlier runs measured and what changed in between
+        out += ["", HISTORY.read_text().strip()]
     return "\n".join(out) + "\n"

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
-from bench import seed
+from bench import saturation, seed
 from bench.context import Bench, seconds
 from bench.loadgen import Handheld
 from bench.results import LATENCY_COLUMNS, Check, Section, Table, compare_counts, latency_row
@@ -70,6 +70,10 @@ async def run(bench: Bench) -> Section:
     picked: deque[str] = deque()
     flows = Table(f"{len(bench.hands)} handhelds picking, then verifying", LATENCY_COLUMNS)
     ceiling = bench.ceiling.get("scan_tx")
+    table, ratios, checks = await saturation.run(bench, ceiling)
+    section.tables.append(table)
+    section.ratios += ratios
+    section.checks += checks
     pick_run = await bench.phase("picking", _picker(waiting, picked), seconds("BENCH_PICK_SECONDS", 20))
     verify_run = await bench.phase("verifying", _verifier(picked, numbers), seconds("BENCH_VERIFY_SECONDS", 20))
     for label in SCAN_LABELS:
