@@ -57,7 +57,8 @@ def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stoc
     items: dict[str, dict[str, Any]] = {}
     for seq, task in enumerate(plan, start=1):
         if task["sku"] not in items:
-            items[task["sku"]] = _item(stock, task["sku"])
+            # A plan carries each item's barcodes; a stock_service of before that is asked per SKU.
+            items[task["sku"]] = task if "barcodes" in task else _item(stock, task["sku"])
         pick.tasks.append(PickTask(seq=task.get("seq", seq), location=task["location"], sku=task["sku"],
                                    name=task.get("name") or items[task["sku"]].get("name", task["sku"]),
                                    image_url=task.get("image_url"), qty=task["qty"],

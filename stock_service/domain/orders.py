@@ -101,8 +101,11 @@ def pick_plan(s: Session, lines: list[dict[str, Any]]) -> dict[str, Any]:
             if left <= 0:
                 break
             take = min(left, row.qty)
+            # The item's barcodes travel with the task: the picker's scans match them without
+            # scan_service asking stock for each SKU again.
             tasks.append({"location": row.location, "sequence": row.sequence, "sku": sku, "name": item.name,
-                          "qty": take, "image_url": item.image_url})
+                          "qty": take, "image_url": item.image_url,
+                          "barcodes": [barcode.code for barcode in item.barcodes]})
             left -= take
         if left > 0:
             short.append({"sku": sku, "qty": left})

@@ -72,7 +72,7 @@ def test_moves_insufficient_stock_is_409_and_changes_nothing(manager, engine):
 
 def test_pick_plan_splits_a_sku_over_bins_in_walking_order(manager):
     """A SKU one bin cannot cover is split, tasks sorted by bin sequence."""
-    setup_floor(manager)
+    floor = setup_floor(manager)
     stock_up(manager, "S-1", 2, "A-01-01-03")
     stock_up(manager, "S-1", 2, "A-01-01-01")
     stock_up(manager, "S-2", 5, "A-01-01-02")
@@ -81,6 +81,8 @@ def test_pick_plan_splits_a_sku_over_bins_in_walking_order(manager):
     assert [(t["seq"], t["location"], t["sku"], t["qty"]) for t in plan["tasks"]] == [
         (1, "A-01-01-01", "S-1", 2), (2, "A-01-01-02", "S-2", 1), (3, "A-01-01-03", "S-1", 1)]
     assert plan["tasks"][0]["name"] == "商品 1"
+    # Each task carries its item's barcodes: a pick start needs no lookup per SKU.
+    assert [t["barcodes"] for t in plan["tasks"]] == [[floor["barcode"][t["sku"]]] for t in plan["tasks"]]
 
 
 def test_internal_pick_ship_return_are_idempotent_by_reference(manager, engine):
