@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from bench import chart, mix, operators, scan, seed, stock
 from bench.context import Bench, seconds
 from bench.loadgen import Handheld, Pace, ProtocolError, ShiftOver, Stats, own_cpu, percentile
@@ -142,7 +140,7 @@ async def _prepare(bench: Bench, section: Section, people: list[Person], orders:
                                                  waybills=seed.HISTORY_WAYBILLS, days=seed.HISTORY_DAYS,
                                                  ids=seed.HISTORY_IDS):
             bench.sql(statement, params)
-        _settle(bench)
+        bench.settle("scan.orders", "scan.order_lines", "scan.events")
     sizes = bench.sql("SELECT (SELECT count(*) FROM scan.orders), (SELECT count(*) FROM scan.order_lines), "
                       "(SELECT count(*) FROM scan.events)")[0]
     section.notes.append(f"history: {HISTORY_ORDERS:,} shipped orders over {seed.HISTORY_DAYS} days with "
@@ -161,17 +159,6 @@ async def _prepare(bench: Bench, section: Section, people: list[Person], orders:
                          f"the rest for the packing table; {len(people):,} operators (SQL, one PIN hash)")
     return mix.Work(to_pick=deque(waiting[:split]), to_verify=deque(wb for _no, wb in waiting[split:]),
                     printers=[], history=HISTORY_ORDERS)
-
-
-def _settle(bench: Bench) -> None:
-    """Vacuum the freshly written tables and flush them to disk now, not during the first run.
-
-    Left alone, autovacuum and the checkpointer would get to a million new rows while the first
-    run is being measured. VACUUM cannot run inside a transaction: autocommit.
-    """
-    with bench.stack.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM (ANALYZE) scan.orders, scan.order_lines, scan.events"))
-        conn.execute(text("CHECKPOINT"))
 
 
 async def _printers(bench: Bench, section: Section, work: mix.Work) -> list:  # type: ignore[type-arg]
