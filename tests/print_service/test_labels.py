@@ -95,7 +95,8 @@ def test_label_zpl_declares_utf8_and_printer_font():
 def test_label_cjk_font_found_for_preview():
     """The machine has a CJK font for previews (fonts-wqy-microhei or PRINT_PREVIEW_FONT)."""
     if fonts.cjk_font_path() is None:
-        pytest.skip("no CJK font installed: previews show Chinese as boxes (apt-get install fonts-wqy-microhei)")
+        pytest.fail("no CJK font installed: previews show Chinese as boxes; `make test` installs "
+                    "fonts-wqy-microhei (make system-packages)")
     face = fonts.font(30)
     assert bytes(face.getmask("张")) != bytes(face.getmask("\uffff"))
 
