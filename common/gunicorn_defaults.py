@@ -8,7 +8,7 @@ import os
 
 from common.config import DEFAULT_PORTS
 
-worker_class = "gthread"
+worker_class = os.environ.get("WORKER_CLASS", "gthread")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 keepalive = 75
@@ -30,11 +30,11 @@ def shape(service: str) -> tuple[str, int, int]:
     `<SERVICE>_WEB_THREADS` when set (a gateway busier than the services it fronts), else the shared ones."""
     prefix = service.upper()
 
-    def setting(name: str, default: str) -> str:
-        return os.environ.get(f"{prefix}_{name}") or os.environ.get(name) or default
+    def setting(name: str, shared: object) -> str:
+        return os.environ.get(f"{prefix}_{name}") or str(shared)
 
-    return (setting("WORKER_CLASS", worker_class), int(setting("WEB_CONCURRENCY", str(workers))),
-            int(setting("WEB_THREADS", str(threads))))
+    return (setting("WORKER_CLASS", worker_class), int(setting("WEB_CONCURRENCY", workers)),
+            int(setting("WEB_THREADS", threads)))
 
 
 def bind_for(service: str) -> list[str]:

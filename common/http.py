@@ -27,9 +27,11 @@ REPEATABLE = Retry(total=3, connect=3, read=2, redirect=0, backoff_factor=0.2, s
 
 
 class Upstream:
-    """A keep-alive pool to one service (`base_url` = scheme://host:port[/prefix])."""
+    """A keep-alive pool to one service (`base_url` = scheme://host:port[/prefix]); `name` is what a 503 names."""
 
-    def __init__(self, base_url: str, *, pool_size: int = 16, retry: Retry = CONNECT_ONLY, timeout: float = 5.0):
+    def __init__(self, base_url: str, *, name: str, pool_size: int = 16, retry: Retry = CONNECT_ONLY,
+                 timeout: float = 5.0):
+        self.name = name
         parts = urlsplit(base_url)
         self.prefix = parts.path.rstrip("/")
         self.retry = retry
@@ -47,7 +49,7 @@ class Upstream:
                                      timeout=urllib3.Timeout(connect=seconds, read=seconds), preload_content=True)
         except urllib3.exceptions.HTTPError as exc:
             reason = type(getattr(exc, "reason", None) or exc).__name__
-            raise ServiceUnavailableError(details={"service": self.pool.host, "reason": reason}) from exc
+            raise ServiceUnavailableError(details={"service": self.name, "reason": reason}) from exc
 
 
 class ServiceError(AppError):
@@ -61,7 +63,7 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.internal_token = internal_token
         self.identity_secret = identity_secret
-        self.upstream = Upstream(self.base_url, retry=REPEATABLE, timeout=timeout)
+        self.upstream = Upstream(self.base_url, name=self.base_url, retry=REPEATABLE, timeout=timeout)
 
     def request(self, method: str, path: str, identity: auth.Identity, *, json: Any = None,
                 idempotency_key: str | None = None, params: dict[str, Any] | None = None) -> Any:
@@ -76,12 +78,8 @@ class ServiceClient:
             path = f"{path}?{urlencode(params, doseq=True)}"
         # A POST without a key must not be repeated by the transport: it could double an effect.
         retry = CONNECT_ONLY if method == "POST" and not idempotency_key else REPEATABLE
-        try:
-            response = self.upstream.send(method, path, body=dumps(json) if json is not None else None,
-                                          headers=headers, retry=retry)
-        except ServiceUnavailableError as exc:
-            exc.details["service"] = self.base_url
-            raise
+        response = self.upstream.send(method, path, body=dumps(json) if json is not None else None,
+                                      headers=headers, retry=retry)
         return _result(response)
 
 

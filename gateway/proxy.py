@@ -11,7 +11,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, g, request
 
 from common import auth
-from common.errors import NotFoundError, ServiceUnavailableError
+from common.errors import NotFoundError
 from common.http import Upstream
 from common.observability import REQUEST_ID_HEADER
 
@@ -26,11 +26,10 @@ FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location",
 def init_app(app) -> None:  # type: ignore[no-untyped-def]
     settings = app.config["SETTINGS"]
     app.extensions["proxy"] = {
-        "upstreams": {name: Upstream(url, pool_size=64, timeout=settings.http_timeout_seconds)
+        "upstreams": {name: Upstream(url, name=name, pool_size=64, timeout=settings.http_timeout_seconds)
                       for name, url in settings.service_urls.items()},
         "token": settings.internal_token,
         "secret": settings.identity_secret,
-        "timeout": settings.http_timeout_seconds,
         "import_timeout": settings.import_timeout_seconds,
     }
     app.register_blueprint(bp)
@@ -57,14 +56,10 @@ def forward(service: str, rest: str) -> Response:
         path += "?" + request.query_string.decode("latin-1")
     # A file of 10,000 orders takes longer than a scan: a short timeout would answer 503 while the
     # service goes on and commits the import.
-    timeout = cfg["import_timeout"] if rest.endswith("/import") else cfg["timeout"]
+    timeout = cfg["import_timeout"] if rest.endswith("/import") else None  # None: the upstream's own
     body = request.get_data()
-    try:
-        answer = upstream.send(request.method, path, body=body if body or request.method != "GET" else None,
-                               headers=headers, timeout=timeout)
-    except ServiceUnavailableError as exc:
-        exc.details["service"] = service
-        raise
+    answer = upstream.send(request.method, path, body=body if body or request.method != "GET" else None,
+                           headers=headers, timeout=timeout)
     response = Response(answer.data, status=answer.status)
     for name in FORWARDED_RESPONSE_HEADERS:
         value = answer.headers.get(name)
