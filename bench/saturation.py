@@ -18,7 +18,6 @@ from bench.results import LATENCY_COLUMNS, Check, Table, latency_row
 
 UNITS = 60
 FIRST_SKU = 9_000  # a thousand SKUs, each with far more stock (seed.SEED_QTY) than the run can take
-CSV_HEADER = "order_no,shop,waybill_no,carrier,paid,buyer_note,seller_note,sku,qty"
 
 
 def order_no(kind: str, i: int) -> str:
@@ -30,16 +29,12 @@ def waybill(kind: str, i: int) -> str:
 
 
 def orders_csv(count: int) -> bytes:
-    rows = [CSV_HEADER]
+    rows = [seed.ORDERS_CSV_HEADER]
     for kind in ("P", "V"):
         for i in range(count):
             sku = seed.sku_code(FIRST_SKU + (i if kind == "P" else count + i) % 1_000)
             rows.append(f"{order_no(kind, i)},天猫旗舰店,{waybill(kind, i)},SF,true,,,{sku},{UNITS}")
     return ("\n".join(rows) + "\n").encode()
-
-
-def barcode(sku: str) -> str:
-    return seed.ean13(int(sku.split("-")[1]))
 
 
 async def run(bench: Bench, ceiling: float | None) -> tuple[Table, list[tuple[str, float]], list[Check]]:
@@ -85,7 +80,7 @@ async def _open_pick(hand: Handheld, i: int) -> tuple[str, str] | None:
     path = f"/api/scan/picks/{pick['id']}"
     [task] = pick["tasks"]
     await hand.post("sat_pick_bin", path + "/scan", {"code": task["location"]})
-    return path, barcode(task["sku"])
+    return path, seed.barcode(task["sku"])
 
 
 async def _open_check(hand: Handheld, i: int) -> tuple[str, str] | None:
@@ -94,7 +89,7 @@ async def _open_check(hand: Handheld, i: int) -> tuple[str, str] | None:
         return None
     check = opened.json()
     [line] = check["lines"]
-    return f"/api/scan/verifications/{check['id']}", barcode(line["sku"])
+    return f"/api/scan/verifications/{check['id']}", seed.barcode(line["sku"])
 
 
 def _scanner(label: str, work: dict[str, tuple[str, str]]):  # type: ignore[no-untyped-def]

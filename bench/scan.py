@@ -43,14 +43,10 @@ def order_lines(i: int) -> list[tuple[str, int]]:
 
 
 def orders_csv(count: int) -> bytes:
-    rows = ["order_no,shop,waybill_no,carrier,paid,buyer_note,seller_note,sku,qty"]
+    rows = [seed.ORDERS_CSV_HEADER]
     for i in range(count):
         rows += [f"{order_no(i)},天猫旗舰店,{waybill(i)},SF,true,,,{sku},{qty}" for sku, qty in order_lines(i)]
     return ("\n".join(rows) + "\n").encode()
-
-
-def barcode(sku: str) -> str:
-    return seed.ean13(int(sku.split("-")[1]))
 
 
 async def run(bench: Bench) -> Section:
@@ -164,7 +160,7 @@ async def pick_order(hand: Handheld, number: str, basket: str, replay_share: flo
     for task in pick["tasks"]:
         await _scan(hand, "pick_scan", path + "/scan", {"code": task["location"]}, replay_share)
         for _ in range(task["qty"]):
-            if await _scan(hand, "pick_scan", path + "/scan", {"code": barcode(task["sku"])}, replay_share):
+            if await _scan(hand, "pick_scan", path + "/scan", {"code": seed.barcode(task["sku"])}, replay_share):
                 hand.sent["pick_item_ok"] += 1
     done = await hand.post("pick_complete", path + "/complete")
     return done.status == 200 and done.json().get("state") == "picked"
@@ -187,7 +183,7 @@ async def verify_parcel(hand: Handheld, waybill_no: str, wrong_share: float = 0.
         for _ in range(line["expected"]):
             if random.random() < wrong_share:  # noqa: S311 - a load pattern
                 await _wrong_item(hand, path + "/scan", here)
-            if await _scan(hand, "verify_scan", path + "/scan", {"code": barcode(line["sku"]), "qty": 1},
+            if await _scan(hand, "verify_scan", path + "/scan", {"code": seed.barcode(line["sku"]), "qty": 1},
                            replay_share):
                 hand.sent["verify_item_ok"] += 1
     done = await hand.post("verify_complete", path + "/complete")
@@ -201,7 +197,7 @@ async def _wrong_item(hand: Handheld, path: str, here: set[str]) -> None:
     other = seed.sku_code(random.randrange(seed.SKUS))  # noqa: S311 - a load pattern
     while other in here:
         other = seed.sku_code(random.randrange(seed.SKUS))  # noqa: S311
-    answer = await hand.post("verify_scan", path, {"code": barcode(other), "qty": 1})
+    answer = await hand.post("verify_scan", path, {"code": seed.barcode(other), "qty": 1})
     hand.sent["verify_wrong_sent"] += 1
     if answer.status == 200 and answer.json().get("result") == "wrong_item":
         hand.sent["verify_wrong_refused"] += 1

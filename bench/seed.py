@@ -21,6 +21,10 @@ def bin_code(i: int) -> str:
     return f"{chr(65 + i // 400)}-{i // 20 % 20 + 1:02d}-{i // 2 % 10 + 1:02d}-{i % 2 + 1:02d}"
 
 
+# The ERP's order file, as POST /api/scan/orders/import reads it.
+ORDERS_CSV_HEADER = "order_no,shop,waybill_no,carrier,paid,buyer_note,seller_note,sku,qty"
+
+
 def sku_code(i: int) -> str:
     return f"BS-{i:05d}"
 
@@ -29,6 +33,11 @@ def ean13(i: int) -> str:
     """A valid EAN-13 in the Chinese 690 range."""
     digits = f"690{i:09d}"
     return digits + str(check_digit(digits))
+
+
+def barcode(sku: str) -> str:
+    """The EAN-13 printed on a seeded SKU (`BS-00042` → ean13(42))."""
+    return ean13(int(sku.split("-")[1]))
 
 
 def home_bin(i: int) -> str:
