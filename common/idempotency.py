@@ -3,14 +3,34 @@
 The key row is written in the same transaction as the work it guards, so it survives restarts
 and holds across gunicorn workers. A transaction-scoped advisory lock on the key makes a racing
 duplicate answer 409 `request_in_progress` instead of running twice.
+
+A scan pays for this on every request, so it costs two statements: one takes the lock and reads
+a stored answer, one stores the new answer. Both are built once per key table. The read shares
+one snapshot with the lock, so a duplicate that committed in between is not seen there; the
+store then finds the key taken (`ON CONFLICT DO NOTHING` sees committed rows whatever the
+snapshot), the work is rolled back and the stored answer replayed. Nothing runs twice.
 """
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import cache
 
 from flask import Response, current_app, g, request
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, func, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from common import db
@@ -36,6 +56,22 @@ def key_table(metadata: MetaData) -> Table:
     )
 
 
+@cache
+def _statements(table: Table):  # type: ignore[no-untyped-def]
+    """(lock and read, read, store) for one key table, built once: a scan compiles nothing."""
+    stored = (select(table.c.fingerprint, table.c.status, table.c.body, table.c.headers)
+              .where(table.c.operator == bindparam("operator"), table.c.key == bindparam("key")))
+    found = stored.subquery()
+    lock_and_read = (select(func.pg_try_advisory_xact_lock(bindparam("lock")).label("locked"), found)
+                     .select_from(select(literal(1)).subquery().outerjoin(found, true())))
+    store = insert(table).on_conflict_do_nothing().returning(table.c.key)
+    return lock_and_read, stored, store
+
+
+class _Raced(Exception):  # noqa: N818 - not an error: the answer to give is already stored
+    """A duplicate committed between our read and our store; its answer stands, ours is undone."""
+
+
 def fingerprint() -> str:
     """What makes two requests 'the same': method, path, query and body."""
     h = hashlib.sha256()
@@ -54,27 +90,34 @@ def run(view: Callable[[], Response], table: Table) -> Response:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BadRequestError(code="invalid_idempotency_key", details={"header": HEADER})
     identity = getattr(g, "identity", None)
-    operator = identity.badge if identity is not None else "anonymous"
+    names = {"operator": identity.badge if identity is not None else "anonymous", "key": key}
     print_ = fingerprint()
+    lock_and_read, stored_answer, store = _statements(table)
     service = current_app.config["SETTINGS"].service
-    with db.transaction() as s:
-        if not db.try_advisory_xact_lock(s, service, "idem", operator, key):
-            raise ConflictError(code="request_in_progress", details={"key": key})
-        stored = s.execute(select(table).where(table.c.operator == operator, table.c.key == key)).first()
-        if stored is not None:
-            if stored.fingerprint != print_:
-                raise InvalidInputError(code="idempotency_key_reused", details={"key": key})
-            return _replay(stored)
-        response = view()
-        if response.status_code < 400:
-            headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-            s.execute(insert(table).values(operator=operator, key=key, fingerprint=print_,
-                                           status=response.status_code, body=response.get_data(),
-                                           headers=headers))
-        return response
+    try:
+        with db.transaction() as s:
+            conn = s.connection()
+            row = conn.execute(lock_and_read, names | {"lock": db.advisory_key(service, "idem", *names.values())}).one()
+            if not row.locked:
+                raise ConflictError(code="request_in_progress", details={"key": key})
+            if row.fingerprint is not None:
+                return _replay(row, print_, key)
+            response = view()
+            if response.status_code < 400:
+                headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
+                kept = conn.execute(store, names | {"fingerprint": print_, "status": response.status_code,
+                                                    "body": response.get_data(), "headers": headers}).first()
+                if kept is None:
+                    raise _Raced()
+            return response
+    except _Raced:
+        with db.transaction() as s:
+            return _replay(s.connection().execute(stored_answer, names).one(), print_, key)
 
 
-def _replay(stored) -> Response:
+def _replay(stored, print_: str, key: str) -> Response:  # type: ignore[no-untyped-def]
+    if stored.fingerprint != print_:
+        raise InvalidInputError(code="idempotency_key_reused", details={"key": key})
     response = Response(stored.body, status=stored.status)
     for name, value in stored.headers.items():
         response.headers[name] = value

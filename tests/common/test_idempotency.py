@@ -75,3 +75,33 @@ def test_post_racing_duplicates_execute_once(floor, engine):
         else:
             assert answer.json() == fresh[0].json()
     assert _count(engine) == 1
+
+
+
+def test_post_duplicate_committed_meanwhile_is_replayed_and_undone(service, engine, monkeypatch):
+    """A duplicate that commits after our key lookup but before our store wins: ours is undone, its answer replayed.
+
+    The window is between two statements, too narrow to hit from outside, so the duplicate
+    commits from its own connection while the work runs.
+    """
+    import stock_service.domain.skus as skus
+    from common.idempotency import fingerprint
+
+    stock = service("stock", "stock_manager")
+    key = str(uuid.uuid4())
+    theirs = b'{"sku":"CUP-01","stored":"by the duplicate"}'
+    create = skus.create
+
+    def create_while_duplicate_commits(*args, **kwargs):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO stock.idempotency_keys (operator, key, fingerprint, status, body, headers) "
+                              "VALUES ('EDB_TEST01', :key, :fp, 201, :body, '{}')"),
+                         {"key": key, "fp": fingerprint(), "body": theirs})
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(skus, "create", create_while_duplicate_commits)
+    answer = stock.post("/api/stock/skus", json=SKU, headers={"Idempotency-Key": key})
+    assert answer.status_code == 201
+    assert answer.headers.get("Idempotent-Replayed") == "true"
+    assert answer.data == theirs
+    assert _count(engine) == 0
