@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
@@ -17,6 +18,19 @@ def record(s: Session, actor: Identity, kind: str, **fields: Any) -> Event:
                   detail=fields.pop("detail", {}) or {}, **fields)
     s.add(event)
     return event
+
+
+# Every column a scan's event may set, so the one statement below compiles once for all of them.
+_SCAN_FIELDS = ("order_no", "pick_id", "verification_id", "code", "result", "sku", "qty")
+_APPEND = insert(Event.__table__)
+
+
+def append(s: Session, actor: Identity, kind: str, **fields: Any) -> None:
+    """`record` without an ORM object, for the scan path: the event is written at once."""
+    row = dict.fromkeys(_SCAN_FIELDS) | {"qty": 0} | fields
+    row |= {"kind": kind, "operator": actor.badge, "operator_name": actor.name, "device": actor.device,
+            "detail": row.get("detail") or {}}
+    s.connection().execute(_APPEND, row)
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:

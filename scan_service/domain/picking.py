@@ -12,12 +12,14 @@ from codes.recognize import recognize
 from common.auth import Identity
 from common.errors import ConflictError, InvalidInputError, NotFoundError
 from common.http import ServiceError
-from scan_service.domain import journal, orders
+from scan_service.domain import journal, orders, scanrows
 from scan_service.domain.stock import Stock
 from scan_service.domain.verify import allows_unpaid, match
 from scan_service.models import Order, Pick, PickTask
 
 DEFAULT_BATCH = 5
+# A pick as the ORM loads it, or as a scan locks it (scanrows): the rules below read either.
+AnyPick = Pick | scanrows.Walk
 log = logging.getLogger(__name__)
 
 
@@ -132,12 +134,12 @@ def get(s: Session, pick_id: int, *, lock: bool = False) -> Pick:
     return pick
 
 
-def _open(pick: Pick) -> None:
+def _open(pick: AnyPick) -> None:
     if pick.state != "open":
         raise ConflictError(code="pick_closed", details={"id": pick.id, "state": pick.state})
 
 
-def _next_task(pick: Pick) -> PickTask | None:
+def _next_task(pick: AnyPick) -> PickTask | scanrows.Task | None:
     return next((t for t in pick.tasks if t.picked + t.short < t.qty), None)
 
 
@@ -147,10 +149,12 @@ def _done(pick: Pick) -> bool:
 
 def scan(s: Session, actor: Identity, pick_id: int, code: str, stock: Stock) -> dict[str, Any]:
     """A bin code sets where the picker stands; an item code picks one unit there."""
-    pick = get(s, pick_id, lock=True)
+    pick = scanrows.lock_pick(s, pick_id)
+    if pick is None:
+        raise NotFoundError(code="unknown_pick", details={"id": pick_id})
     _open(pick)
     read = recognize(code, expect="item")
-    task: PickTask | None = None
+    task: scanrows.Task | None = None
     if read.kind == "bin":
         here = [t for t in pick.tasks if t.location == read.value and t.picked + t.short < t.qty]
         if here:
@@ -166,11 +170,11 @@ def scan(s: Session, actor: Identity, pick_id: int, code: str, stock: Stock) -> 
         result, task = _pick_item(pick, read, stock)
     else:
         result, task = "unknown_code", _next_task(pick)
-    journal.record(s, pick_worker(pick, actor), "pick_scan", pick_id=pick.id, code=code[:256], result=result,
+    journal.append(s, pick_worker(pick, actor), "pick_scan", pick_id=pick.id, code=code[:256], result=result,
                    sku=task.sku if task is not None and read.kind in ("item", "waybill") else None,
                    qty=1 if result == "ok" and read.kind in ("item", "waybill") else 0,
                    detail={"scan": read.as_dict(), "location": pick.location, "scanned_by": actor.badge})
-    s.flush()
+    scanrows.save_pick(s, pick)
     following = _next_task(pick)
     done = following is None
     if done:
@@ -183,13 +187,13 @@ def scan(s: Session, actor: Identity, pick_id: int, code: str, stock: Stock) -> 
             "location": pick.location, "scan": read.as_dict()}
 
 
-def pick_worker(pick: Pick, actor: Identity) -> Identity:
+def pick_worker(pick: AnyPick, actor: Identity) -> Identity:
     """The picker whose badge is in the basket: the work counts for them (domain rule 9)."""
     return Identity(badge=pick.picker, name=pick.picker_name, roles=actor.roles, lang=actor.lang,
                     device=actor.device)
 
 
-def _pick_item(pick: Pick, read: Any, stock: Stock) -> tuple[str, PickTask | None]:
+def _pick_item(pick: scanrows.Walk, read: Any, stock: Stock) -> tuple[str, scanrows.Task | None]:
     if pick.location is None:
         return "wrong_location", _next_task(pick)
     here = [t for t in pick.tasks if t.location == pick.location]

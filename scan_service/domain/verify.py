@@ -4,15 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from codes.recognize import Scan, recognize
 from common.auth import Identity
 from common.errors import ConflictError, NotFoundError
 from common.http import ServiceError
-from scan_service.domain import journal, orders, shipping
+from scan_service.domain import journal, orders, scanrows, shipping
 from scan_service.domain.stock import Stock
-from scan_service.models import Order, OrderNote, Verification, VerificationLine
+from scan_service.models import Order, OrderNote, Pick, PickTask, Verification, VerificationLine
 
 # Domain rule 4: an unpaid order ships only when a note says so. A note "allows" it when it
 # contains one of these phrases (case-insensitive); the list is the documented contract.
@@ -35,8 +36,9 @@ def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Veri
                                 orders=[o.order_no for o in parcel])
     s.add(verification)
     reachable = [True]
+    picked = _picked_items(s, [o.order_no for o in parcel])
     for sku, qty in _expected(parcel).items():
-        item = _item(stock, sku, reachable)
+        item = picked.get(sku) or _item(stock, sku, reachable)
         verification.lines.append(VerificationLine(sku=sku, name=item.get("name", sku), expected=qty,
                                                    barcodes=list(item.get("barcodes", []))))
     s.flush()
@@ -46,6 +48,21 @@ def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Veri
                        detail={"waybill": key})
     s.flush()
     return verification
+
+
+def _picked_items(s: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
+    """Name and barcodes of the parcel's SKUs as their pick carried them from stock, latest pick first.
+
+    Saves the packing table one call to stock_service per SKU. An item whose pick had no barcodes
+    (stock was away when the walk was planned) is left out, so it is asked of stock again.
+    """
+    query = (select(PickTask.sku, PickTask.name, PickTask.barcodes).join(Pick, Pick.id == PickTask.pick_id)
+             .where(Pick.orders.has_any(array(order_nos))).order_by(Pick.id.desc()))
+    found: dict[str, dict[str, Any]] = {}
+    for sku, name, barcodes in s.execute(query):
+        if barcodes and sku not in found:
+            found[sku] = {"name": name, "barcodes": barcodes}
+    return found
 
 
 def _item(stock: Stock, sku: str, reachable: list[bool]) -> dict[str, Any]:
@@ -99,7 +116,7 @@ def get(s: Session, verification_id: int, *, lock: bool = False) -> Verification
     return verification
 
 
-def _require_open(verification: Verification) -> None:
+def _require_open(verification: Verification | scanrows.Check) -> None:
     if verification.state != "open":
         code = "already_shipped" if verification.state == "shipped" else "verification_closed"
         raise ConflictError(code=code, details={"id": verification.id, "state": verification.state})
@@ -117,7 +134,9 @@ def match(lines: list[Any], scan: Scan) -> Any | None:
 def scan_item(s: Session, actor: Identity, verification_id: int, code: str, qty: int,
               stock: Stock) -> dict[str, Any]:
     """One item (or `qty` of them) into the parcel; a wrong item is a red row that counts nothing."""
-    verification = get(s, verification_id, lock=True)
+    verification = scanrows.lock_check(s, verification_id)
+    if verification is None:
+        raise NotFoundError(code="unknown_verification", details={"id": verification_id})
     _require_open(verification)
     scan = recognize(code, expect="item")
     line = match(verification.lines, scan) if scan.kind in ("item", "waybill") else None
@@ -127,11 +146,11 @@ def scan_item(s: Session, actor: Identity, verification_id: int, code: str, qty:
         result = "over_qty"
     else:
         line.scanned += qty
+        scanrows.save_line(s, line)
         result = "ok"
-    journal.record(s, actor, "verify_scan", verification_id=verification.id, code=code[:256], result=result,
+    journal.append(s, actor, "verify_scan", verification_id=verification.id, code=code[:256], result=result,
                    sku=line.sku if line is not None else None, qty=qty if result == "ok" else 0,
                    detail={"scan": scan.as_dict()})
-    s.flush()
     complete = all(item.scanned == item.expected for item in verification.lines)
     return {"result": result, "line": line, "lines": verification.lines, "complete": complete,
             "scan": scan.as_dict(), "next_state": "complete" if complete else "scan_item"}

@@ -322,3 +322,62 @@ def test_flow_intercept_while_stock_down_still_stops_parcel(floor, live, crew):
     assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 1
     ok(call(supervisor, floor, "POST", "/api/scan/orders/TB20261122001/cancel", {"reason": "refund"}))
     assert ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"] == 0
+
+
+def _race(count: int, send) -> list:
+    """`count` threads released together, each calling `send()` once; their answers."""
+    barrier, answers = threading.Barrier(count), []
+
+    def one():
+        barrier.wait()
+        answers.append(send())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_flow_racing_item_scans_count_every_unit_once(floor, crew):
+    """Sixteen racing scans of an item wanted 8 times: 8 count, in the task, the check and the journal."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "TS-001-RED-M", "qty": 8}]}), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    path = f"/api/scan/picks/{pick['id']}"
+    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-02-01"}))
+    picks = _race(16, lambda: call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567892"}))
+    results = sorted(ok(answer)["result"] for answer in picks)
+    assert results == ["ok"] * 8 + ["over_qty"] * 8
+    assert ok(call(picker, floor, "GET", path))["tasks"][0]["picked"] == 8
+    ok(call(picker, floor, "POST", f"{path}/complete"))
+    check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 201)
+    scan = f"/api/scan/verifications/{check['id']}/scan"
+    checks = _race(16, lambda: call(verifier, floor, "POST", scan, {"code": "6901234567892"}))
+    results = sorted(ok(answer)["result"] for answer in checks)
+    assert results == ["ok"] * 8 + ["over_qty"] * 8
+    assert ok(call(verifier, floor, "GET", f"/api/scan/verifications/{check['id']}"))["lines"][0]["scanned"] == 8
+    assert [a.json()["complete"] for a in checks if a.json()["result"] == "ok"].count(True) == 1
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    stats = {row["badge"]: row for row in
+             ok(call(supervisor, floor, "GET", f"/api/scan/stats/operators?date={today}"))["items"]}
+    assert (stats["EDB_PH001"]["items_picked"], stats["EDB_YH001"]["items_verified"]) == (8, 8)
+
+
+def test_flow_verification_knows_picked_items_without_stock(floor, live, crew):
+    """The waybill opens with names and barcodes from the parcel's pick: no call to stock per SKU."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    pick_all(floor, picker, [SF])
+    live.stop("stock")
+    try:
+        check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 201)
+        assert {line["sku"]: line["name"] for line in check["lines"]} == {"TS-001-RED-M": "T恤 红 M",
+                                                                          "MUG-01": "马克杯"}
+        scan = ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/scan",
+                       {"code": "6901234567809"}))
+        assert (scan["result"], scan["line"]["sku"]) == ("ok", "MUG-01")
+    finally:
+        live.start("stock")
