@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event, text
+from psycopg import Cursor
+from sqlalchemy import ClauseElement, create_engine, event, text
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -138,3 +140,18 @@ def try_advisory_xact_lock(s: Session, *parts: str) -> bool:
 def advisory_xact_lock(s: Session, *parts: str) -> None:
     """Take a transaction-scoped advisory lock, waiting for it."""
     s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(*parts)})
+
+
+def compiled(statement: ClauseElement) -> str:
+    """A Core statement as the SQL text psycopg runs (`%(name)s` placeholders), built once at import."""
+    return str(statement.compile(dialect=psycopg_dialect(), compile_kwargs={"render_postcompile": True}))
+
+
+def cursor(s: Session) -> Cursor:
+    """A psycopg cursor on the session's own connection, inside its transaction (the session still commits).
+
+    For the few statements every scan runs (its key, its pick's lock, its journal line), where
+    SQLAlchemy's execution and result layers cost twice the statement itself: about 85 µs of CPU
+    against psycopg's 45 µs, per statement, measured on this stack.
+    """
+    return s.connection().connection.driver_connection.cursor()

@@ -5,10 +5,11 @@ and holds across gunicorn workers. A transaction-scoped advisory lock on the key
 duplicate answer 409 `request_in_progress` instead of running twice.
 
 A scan pays for this on every request, so it costs two statements: one takes the lock and reads
-a stored answer, one stores the new answer. Both are built once per key table. The read shares
-one snapshot with the lock, so a duplicate that committed in between is not seen there; the
-store then finds the key taken (`ON CONFLICT DO NOTHING` sees committed rows whatever the
-snapshot), the work is rolled back and the stored answer replayed. Nothing runs twice.
+a stored answer, one stores the new answer. Both are compiled once per key table and run on the
+session's psycopg cursor (common.db.cursor). The read shares one snapshot with the lock, so a
+duplicate that committed in between is not seen there; the store then finds the key taken
+(`ON CONFLICT DO NOTHING` sees committed rows whatever the snapshot), the work is rolled back
+and the stored answer replayed. Nothing runs twice.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from functools import cache
 
 from flask import Response, current_app, g, request
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Column,
     DateTime,
@@ -27,7 +29,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
-    literal,
+    literal_column,
     select,
     true,
 )
@@ -56,16 +58,20 @@ def key_table(metadata: MetaData) -> Table:
     )
 
 
+STORED = ("fingerprint", "status", "body", "headers")
+
+
 @cache
-def _statements(table: Table):  # type: ignore[no-untyped-def]
-    """(lock and read, read, store) for one key table, built once: a scan compiles nothing."""
-    stored = (select(table.c.fingerprint, table.c.status, table.c.body, table.c.headers)
-              .where(table.c.operator == bindparam("operator"), table.c.key == bindparam("key")))
+def _statements(table: Table) -> tuple[str, str, str]:
+    """(lock and read, read, store) for one key table, compiled once: a scan compiles nothing."""
+    stored = select(*(table.c[name] for name in STORED)).where(table.c.operator == bindparam("operator"),
+                                                               table.c.key == bindparam("key"))
     found = stored.subquery()
     lock_and_read = (select(func.pg_try_advisory_xact_lock(bindparam("lock")).label("locked"), found)
-                     .select_from(select(literal(1)).subquery().outerjoin(found, true())))
-    store = insert(table).on_conflict_do_nothing().returning(table.c.key)
-    return lock_and_read, stored, store
+                     .select_from(select(literal_column("1")).subquery().outerjoin(found, true())))
+    store = (insert(table).values({name: bindparam(name) for name in ("operator", "key", *STORED)})
+             .on_conflict_do_nothing().returning(table.c.key))
+    return db.compiled(lock_and_read), db.compiled(stored), db.compiled(store)
 
 
 class _Raced(Exception):  # noqa: N818 - not an error: the answer to give is already stored
@@ -93,33 +99,34 @@ def run(view: Callable[[], Response], table: Table) -> Response:
     names = {"operator": identity.badge if identity is not None else "anonymous", "key": key}
     print_ = fingerprint()
     lock_and_read, stored_answer, store = _statements(table)
-    service = current_app.config["SETTINGS"].service
+    lock = db.advisory_key(current_app.config["SETTINGS"].service, "idem", *names.values())
     try:
         with db.transaction() as s:
-            conn = s.connection()
-            row = conn.execute(lock_and_read, names | {"lock": db.advisory_key(service, "idem", *names.values())}).one()
-            if not row.locked:
+            locked, *row = db.cursor(s).execute(lock_and_read, names | {"lock": lock}).fetchone()
+            if not locked:
                 raise ConflictError(code="request_in_progress", details={"key": key})
-            if row.fingerprint is not None:
+            if row[0] is not None:
                 return _replay(row, print_, key)
             response = view()
             if response.status_code < 400:
                 headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-                kept = conn.execute(store, names | {"fingerprint": print_, "status": response.status_code,
-                                                    "body": response.get_data(), "headers": headers}).first()
-                if kept is None:
+                kept = db.cursor(s).execute(store, names | {"fingerprint": print_, "status": response.status_code,
+                                                            "body": response.get_data(), "headers": Jsonb(headers)})
+                if kept.fetchone() is None:
                     raise _Raced()
             return response
     except _Raced:
         with db.transaction() as s:
-            return _replay(s.connection().execute(stored_answer, names).one(), print_, key)
+            return _replay(db.cursor(s).execute(stored_answer, names).fetchone(), print_, key)
 
 
-def _replay(stored, print_: str, key: str) -> Response:  # type: ignore[no-untyped-def]
-    if stored.fingerprint != print_:
+def _replay(stored: tuple, print_: str, key: str) -> Response:
+    """The stored answer (fingerprint, status, body, headers) once more, marked as a replay."""
+    fingerprint_, status, body, headers = stored
+    if fingerprint_ != print_:
         raise InvalidInputError(code="idempotency_key_reused", details={"key": key})
-    response = Response(stored.body, status=stored.status)
-    for name, value in stored.headers.items():
+    response = Response(body, status=status)
+    for name, value in headers.items():
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
     return response

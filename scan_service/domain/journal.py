@@ -5,10 +5,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
+from common.db import compiled, cursor
 from scan_service.models import Event
 
 
@@ -20,17 +22,18 @@ def record(s: Session, actor: Identity, kind: str, **fields: Any) -> Event:
     return event
 
 
-# Every column a scan's event may set, so the one statement below compiles once for all of them.
-_SCAN_FIELDS = ("order_no", "pick_id", "verification_id", "code", "result", "sku", "qty")
-_APPEND = insert(Event.__table__)
+# Every column a scan's event may set: the one statement below serves them all.
+_COLUMNS = ("kind", "operator", "operator_name", "device", "detail", "order_no", "pick_id", "verification_id",
+            "code", "result", "sku", "qty")
+_APPEND = compiled(insert(Event.__table__).values({name: bindparam(name) for name in _COLUMNS}))
 
 
 def append(s: Session, actor: Identity, kind: str, **fields: Any) -> None:
     """`record` without an ORM object, for the scan path: the event is written at once."""
-    row = dict.fromkeys(_SCAN_FIELDS) | {"qty": 0} | fields
+    row = dict.fromkeys(_COLUMNS) | {"qty": 0} | fields
     row |= {"kind": kind, "operator": actor.badge, "operator_name": actor.name, "device": actor.device,
-            "detail": row.get("detail") or {}}
-    s.connection().execute(_APPEND, row)
+            "detail": Jsonb(row.get("detail") or {})}
+    cursor(s).execute(_APPEND, row)
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:

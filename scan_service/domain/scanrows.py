@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cache
-from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from common.db import compiled, cursor
 from scan_service.models import Pick, PickTask, Verification, VerificationLine
 
 TASKS, LINES = PickTask.__table__, VerificationLine.__table__
@@ -74,10 +74,10 @@ def _columns(table, cls) -> list:  # type: ignore[no-untyped-def]
 
 
 @cache
-def _statements() -> dict[str, Any]:
-    """Built once: compiling a statement per scan costs more than running it."""
+def _statements() -> dict[str, str]:
+    """Compiled once and run on the session's psycopg cursor (common.db.cursor): a scan compiles nothing."""
     picks, checks = Pick.__table__, Verification.__table__
-    return {
+    statements = {
         "pick": select(*_columns(picks, Walk)).where(picks.c.id == bindparam("id")).with_for_update(),
         "tasks": select(*_columns(TASKS, Task)).where(TASKS.c.pick_id == bindparam("id"))
         .order_by(TASKS.c.seq, TASKS.c.id),
@@ -89,15 +89,16 @@ def _statements() -> dict[str, Any]:
         .order_by(LINES.c.id),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
     }
+    return {name: compiled(statement) for name, statement in statements.items()}
 
 
 def lock_pick(s: Session, pick_id: int) -> Walk | None:
-    conn, sql = s.connection(), _statements()
-    row = conn.execute(sql["pick"], {"id": pick_id}).first()
+    rows, sql = cursor(s), _statements()
+    row = rows.execute(sql["pick"], {"id": pick_id}).fetchone()
     if row is None:
         return None
     walk = Walk(*row)
-    walk.tasks = [Task(*task) for task in conn.execute(sql["tasks"], {"id": pick_id})]
+    walk.tasks = [Task(*task) for task in rows.execute(sql["tasks"], {"id": pick_id})]
     walk.loaded = (_place(walk), {task.id: task.picked for task in walk.tasks})
     return walk
 
@@ -108,23 +109,23 @@ def _place(walk: Walk) -> tuple:
 
 def save_pick(s: Session, walk: Walk) -> None:
     """Write what the scan changed: the pick's place or picker, the tasks' picked counts."""
-    conn, sql = s.connection(), _statements()
+    rows, sql = cursor(s), _statements()
     place, picked = walk.loaded
     if _place(walk) != place:
-        conn.execute(sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
+        rows.execute(sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
                                          "picker_name": walk.picker_name})
     for task in walk.tasks:
         if task.picked != picked[task.id]:
-            conn.execute(sql["task_picked"], {"task_id": task.id, "picked": task.picked})
+            rows.execute(sql["task_picked"], {"task_id": task.id, "picked": task.picked})
 
 
 def lock_check(s: Session, verification_id: int) -> Check | None:
-    conn, sql = s.connection(), _statements()
-    row = conn.execute(sql["check"], {"id": verification_id}).first()
+    rows, sql = cursor(s), _statements()
+    row = rows.execute(sql["check"], {"id": verification_id}).fetchone()
     if row is None:
         return None
-    return Check(*row, lines=[Line(*line) for line in conn.execute(sql["lines"], {"id": verification_id})])
+    return Check(*row, lines=[Line(*line) for line in rows.execute(sql["lines"], {"id": verification_id})])
 
 
 def save_line(s: Session, line: Line) -> None:
-    s.connection().execute(_statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})
+    cursor(s).execute(_statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})
