@@ -39,3 +39,21 @@ def test_a_connection_in_steady_use_is_not_pinged(pooled, engine, monkeypatch):
     with pytest.raises(OperationalError):
         backend_pid(pooled)
     assert backend_pid(pooled) != first  # the failed use threw the dead connection away
+
+
+def test_the_driver_cursor_works_inside_the_sessions_transaction(pooled):
+    """What the cursor writes commits or rolls back with the session; each transaction has its own cursor."""
+    from sqlalchemy.orm import Session
+
+    with Session(pooled) as s:
+        s.execute(text("CREATE TEMP TABLE marks (n int)"))
+        first = db.cursor(s)
+        first.execute("INSERT INTO marks VALUES (1)")
+        assert db.cursor(s) is first
+        assert s.execute(text("SELECT count(*) FROM marks")).scalar() == 1  # the ORM sees it: one transaction
+        s.commit()
+        second = db.cursor(s)
+        assert second is not first
+        second.execute("INSERT INTO marks VALUES (2)")
+        s.rollback()
+        assert [n for (n,) in db.cursor(s).execute("SELECT n FROM marks")] == [1]
