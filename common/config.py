@@ -34,6 +34,8 @@ class Settings:
     bootstrap_admin_badge: str | None = None
     bootstrap_admin_pin: str | None = None
     count_recount_threshold: int = 2
+    # Idempotency keys older than this are purged: longer than any handheld holds a scan unsent.
+    idempotency_keep_hours: int = 7 * 24
     var_dir: str = "var"
     testing: bool = False
 
@@ -100,5 +102,6 @@ def load(service: str, env: Mapping[str, str] | None = None) -> Settings:
         bootstrap_admin_badge=env.get("BOOTSTRAP_ADMIN_BADGE") or None,
         bootstrap_admin_pin=env.get("BOOTSTRAP_ADMIN_PIN") or None,
         count_recount_threshold=_integer(env, "COUNT_RECOUNT_THRESHOLD", 2),
+        idempotency_keep_hours=_integer(env, "IDEMPOTENCY_KEEP_HOURS", 7 * 24),
         var_dir=env.get("VAR_DIR") or "var",
     )

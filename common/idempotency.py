@@ -28,12 +28,15 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     func,
     literal_column,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import sessionmaker
 
 from common import db
 from common.errors import BadRequestError, ConflictError, InvalidInputError
@@ -130,3 +133,20 @@ def _replay(stored: tuple, print_: str, key: str) -> Response:
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
     return response
+
+
+def purge(sessions: sessionmaker, table: Table, older_than_hours: int, batch: int = 5_000) -> int:
+    """Delete the keys older than `older_than_hours`; how many went.
+
+    A batch per transaction: a scan storing its key never waits behind a long delete.
+    """
+    old = select(table.c.operator, table.c.key).where(
+        table.c.created_at < func.now() - func.make_interval(0, 0, 0, 0, bindparam("hours"))).limit(batch)
+    gone = delete(table).where(tuple_(table.c.operator, table.c.key).in_(old.scalar_subquery()))
+    total = 0
+    while True:
+        with db.standalone(sessions) as s:
+            deleted = s.execute(gone, {"hours": older_than_hours}).rowcount
+        total += deleted
+        if deleted < batch:
+            return total
