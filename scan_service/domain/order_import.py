@@ -239,7 +239,7 @@ def _update(s: Session, updated: list[Accepted]) -> None:
     """New header fields for orders already locked; their old lines go, the new ones come with the rest."""
     source, values = _rows(ORDERS, [_order_row(a) for a in updated])
     s.execute(update(ORDERS).where(ORDERS.c.order_no == source.c.order_no)
-              .values({c: source.c[c] for c in COLUMNS}), values)
+              .values({c: source.c[c] for c in COLUMNS} | {"updated_at": func.now()}), values)
     lines = OrderLine.__table__
     s.execute(delete(lines).where(lines.c.order_no == any_(_array([a.incoming.order_no for a in updated]))))
 

@@ -208,6 +208,7 @@ def test_two_imports_of_one_changed_file_racing_update_once(scan, engine):
     assert count(engine, "SELECT count(*) FROM scan.order_notes WHERE text = '加急'") == 500
     assert count(engine, "SELECT count(*) FROM scan.order_lines") == 2000
     assert count(engine, "SELECT sum(qty) FROM scan.order_lines") == 1000 * 6
+    assert count(engine, "SELECT count(*) FROM scan.orders WHERE updated_at > created_at") == 1000
 
 
 def test_import_waits_for_an_order_another_import_is_inserting(scan, engine):
