@@ -144,7 +144,9 @@ def listing(s: Session, *, waybill: str | None, state: str | None, day: date | N
 
 def parcel(s: Session, waybill: str, *, lock: bool = False) -> list[Order]:
     """The orders shipping under one waybill (a merged parcel is several), main order first."""
-    query = select(Order).where(Order.waybill_no == waybill).order_by(Order.merge_into.is_not(None), Order.order_no)
+    # Locked in order-number order, as an import and a verification's completion lock them: two
+    # transactions taking the same orders in different orders could deadlock.
+    query = select(Order).where(Order.waybill_no == waybill).order_by(Order.order_no)
     if lock:
         query = query.with_for_update()
-    return list(s.scalars(query))
+    return sorted(s.scalars(query), key=lambda order: order.merge_into is not None)

@@ -2,8 +2,9 @@
 import threading
 
 import pytest
+from sqlalchemy import text
 
-from common.testing import assert_error
+from common.testing import assert_error, wait_for
 from tests.scan_service.conftest import count, order, post
 
 
@@ -234,3 +235,31 @@ def test_post_verification_complete_enqueues_one_shipping_job(desk, redis_conn):
     assert answer.get_json() == {"pending": 1, "enqueued": 0}
     assert queue.job_ids == [jobs.job_id(1)]
     assert_error(post(verifier, "/api/scan/shipments/redrive", {}), 403, "forbidden")
+
+
+def test_post_verification_locks_a_merged_parcel_in_order_number_order(desk, engine):
+    """As an import and a completion do: the same orders locked in another order could deadlock.
+
+    The main order (…009) sorts after the merged one (…002): the verifier waiting for …002 must
+    not hold …009 meanwhile.
+    """
+    supervisor, verifier = desk
+    post(supervisor, "/api/scan/orders", order("TB20261122009", lines=[{"sku": "MUG-01", "qty": 1}]))
+    post(supervisor, "/api/scan/orders", order("TB20261122002", waybill=None, merge_into="TB20261122009",
+                                               lines=[{"sku": "CAP-9", "qty": 1}]))
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM scan.orders WHERE order_no = 'TB20261122002' FOR UPDATE"))
+    opened: list = []
+    opener = threading.Thread(target=lambda: opened.append(_open(verifier)))
+    opener.start()
+    try:
+        wait_for(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND datname = current_database()"))
+        with engine.connect() as probe:
+            probe.execute(text("SELECT 1 FROM scan.orders WHERE order_no = 'TB20261122009' FOR UPDATE NOWAIT"))
+            probe.rollback()
+    finally:
+        holder.commit()
+        holder.close()
+        opener.join()
+    assert [o["order_no"] for o in opened[0]["orders"]] == ["TB20261122009", "TB20261122002"]
