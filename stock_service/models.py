@@ -133,6 +133,9 @@ class AllocationLine(Base):
     order_no: Mapped[str] = mapped_column(ForeignKey("allocations.order_no"), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("skus.sku"), primary_key=True, index=True)
     qty: Mapped[int] = mapped_column(Integer)
+    # True while the order's allocation is open: a SKU's promised units are summed from these lines
+    # alone (a partial index), never from every order that ever shipped it.
+    held: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
 
 
 class Count(Base):

@@ -12,6 +12,8 @@ from stock_service.domain import orders
 from stock_service.schemas.internal import (
     AllocationIn,
     AllocationOut,
+    AllocationsIn,
+    AllocationsOut,
     EmptyIn,
     InterceptIn,
     PickIn,
@@ -39,6 +41,16 @@ def allocate(body: dict):
     with transaction() as s:
         allocation, new = orders.allocate(s, body["order_no"], body["lines"])
         return allocation, 201 if new else 200
+
+
+@api.route("POST", "/allocations/batch", body=AllocationsIn, response=AllocationsOut, status=201, roles=FLOOR,
+           errors=(404, 409, 422))
+def allocate_batch(body: dict):
+    """Promise stock to a basket's orders in one call: all of them or none; each repeats as one order does."""
+    with transaction() as s:
+        answers = orders.allocate_orders(s, body["orders"])
+        changed = any(new for _, new in answers)
+        return {"allocations": [allocation for allocation, _ in answers]}, 201 if changed else 200
 
 
 @api.route("POST", "/allocations/<order_no>/release", body=EmptyIn, roles=FLOOR, errors=(404,))

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from common.db import advisory_xact_lock
+from common.db import advisory_key, advisory_xact_lock
 from common.errors import ConflictError, NotFoundError
 from stock_service.domain import ledger, skus, stock
 from stock_service.domain.ledger import Move
-from stock_service.models import Allocation, AllocationLine, Balance, Location, Movement, Sku
+from stock_service.models import Allocation, AllocationLine, Balance, Barcode, Location, Movement, Sku
 
 
 def _merge(lines: list[dict[str, Any]]) -> dict[str, int]:
@@ -25,8 +25,7 @@ def _merge(lines: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _check_skus(s: Session, lines: list[dict[str, Any]]) -> None:
-    for index, line in enumerate(lines):
-        ledger.sku(s, line["sku"], f"lines.{index}.sku")
+    ledger.require_skus(s, ((line["sku"], f"lines.{index}.sku") for index, line in enumerate(lines)))
 
 
 def allocate(s: Session, order_no: str, lines: list[dict[str, Any]]) -> tuple[Allocation, bool]:
@@ -35,42 +34,97 @@ def allocate(s: Session, order_no: str, lines: list[dict[str, Any]]) -> tuple[Al
     A repeat with the same lines (or after shipping) answers the existing allocation; new lines for
     an open order replace its old ones. Returns (allocation, whether anything changed).
     """
-    advisory_xact_lock(s, "stock", "allocation", order_no)
-    existing = s.get(Allocation, order_no)
-    _check_skus(s, lines)
-    wanted = _merge(lines)
-    if existing is not None and existing.state == "shipped":
-        return existing, False
-    own: dict[str, int] = {}
-    if existing is not None and existing.state == "open":
-        own = {line.sku: line.qty for line in existing.lines}
-        if own == wanted:
-            return existing, False
-    # Every allocation of a SKU checks the same total, so they take the SKU's lock in sku order.
-    for sku in sorted(wanted):
-        advisory_xact_lock(s, "stock", "available", sku)
-    short = []
-    for sku, qty in sorted(wanted.items()):
-        # An order changed before picking competes with others only for what it did not hold already.
-        available = skus.on_hand_of(s, sku) - stock.allocated_of(s, sku) + own.get(sku, 0)
-        if available < qty:
-            short.append({"sku": sku, "qty": qty, "available": available})
-    if short:
-        raise ConflictError(code="insufficient_stock", details={"order_no": order_no, "lines": short})
-    lines_ = [AllocationLine(order_no=order_no, sku=k, qty=v) for k, v in sorted(wanted.items())]
-    if existing is not None:
-        # An order changed before picking, or released and allocated again: the new lines replace the old.
-        s.execute(delete(AllocationLine).where(AllocationLine.order_no == order_no))
-        s.expire(existing, ["lines"])
-        s.add_all(lines_)
-        existing.state = "open"
-        allocation = existing
-    else:
-        allocation = Allocation(order_no=order_no, state="open", lines=lines_)
-        s.add(allocation)
+    return allocate_orders(s, [{"order_no": order_no, "lines": lines}], batch=False)[0]
+
+
+def allocate_orders(s: Session, orders: list[dict[str, Any]], batch: bool = True) -> list[tuple[Allocation, bool]]:
+    """Promise stock to several orders (a basket's) at once: all of them, or none (409 naming the first short).
+
+    Each order is treated as `allocate` treats one; within the call the orders count against each
+    other, as if each earlier one had been committed first. A fixed number of statements
+    whatever the number of orders and lines.
+    """
+    numbers = [order["order_no"] for order in orders]
+    _lock_each(s, "allocation", sorted(set(numbers)))
+    existing = {a.order_no: a for a in s.scalars(select(Allocation).where(Allocation.order_no.in_(numbers)))}
+    ledger.require_skus(s, ((line["sku"], _line_field(index, number, batch))
+                            for index, order in enumerate(orders)
+                            for number, line in enumerate(order["lines"])))
+    wanted = {order["order_no"]: _merge(order["lines"]) for order in orders}
+    held = {no: {line.sku: line.qty for line in a.lines} for no, a in existing.items() if a.state == "open"}
+    # A shipped order, or an open one asked again for what it holds, is answered as it stands.
+    changing = [no for no in numbers if no not in existing
+                or (existing[no].state != "shipped" and held.get(no) != wanted[no])]
+    if changing:
+        _check_available(s, changing, wanted, held)
+    answers = []
+    for no in numbers:
+        if no in changing:
+            answers.append((_write_allocation(s, no, wanted[no], existing.get(no)), True))
+        else:
+            answers.append((existing[no], False))
     s.flush()
-    s.refresh(allocation, ["lines"])
-    return allocation, True
+    return answers
+
+
+def _line_field(order_index: int, line_index: int, batch: bool) -> str:
+    field = f"lines.{line_index}.sku"
+    return f"orders.{order_index}.{field}" if batch else field
+
+
+def _check_available(s: Session, numbers: list[str], wanted: dict[str, dict[str, int]],
+                     held: dict[str, dict[str, int]]) -> None:
+    """Refuse (409) the first order that wants more of a SKU than is on hand and not promised elsewhere."""
+    codes = sorted({sku for no in numbers for sku in wanted[no]})
+    _lock_each(s, "available", codes)
+    # Read after the locks, in statements of their own: in READ COMMITTED each statement sees what
+    # was committed when it began, so a racing allocation of the same SKU is counted here.
+    on_hand = skus.on_hand_by_sku(s, codes)
+    allocated = stock.allocated_by_sku(s, codes)
+    free = {sku: on_hand.get(sku, 0) - allocated.get(sku, 0) for sku in codes}
+    for no in numbers:
+        own = held.get(no, {})
+        short = []
+        for sku, qty in sorted(wanted[no].items()):
+            # An order changed before picking competes with others only for what it did not hold already.
+            available = free[sku] + own.get(sku, 0)
+            if available < qty:
+                short.append({"sku": sku, "qty": qty, "available": available})
+        if short:
+            raise ConflictError(code="insufficient_stock", details={"order_no": no, "lines": short})
+        for sku, qty in wanted[no].items():
+            free[sku] -= qty - own.get(sku, 0)
+        for sku, qty in own.items():
+            if sku not in wanted[no]:
+                free[sku] = free.get(sku, 0) + qty
+
+
+def _write_allocation(s: Session, order_no: str, wanted: dict[str, int], existing: Allocation | None) -> Allocation:
+    lines = [AllocationLine(order_no=order_no, sku=sku, qty=qty) for sku, qty in sorted(wanted.items())]
+    if existing is None:
+        allocation = Allocation(order_no=order_no, state="open", lines=lines)
+        s.add(allocation)
+        return allocation
+    # An order changed before picking, or released and allocated again: the new lines replace the old.
+    s.execute(delete(AllocationLine).where(AllocationLine.order_no == order_no))
+    s.expire(existing, ["lines"])
+    s.add_all(lines)
+    existing.state = "open"
+    s.flush()
+    s.refresh(existing, ["lines"])
+    return existing
+
+
+def _lock_each(s: Session, kind: str, names: list[str]) -> None:
+    """Take a transaction-scoped advisory lock per name, in the order given, in one statement.
+
+    Callers pass names sorted: two transactions needing some of the same locks take them in the
+    same order and never wait on each other in a cycle. Order locks come before SKU locks. A
+    function scan of an array yields its elements in array order, so the locks are taken in it.
+    """
+    keys = [advisory_key("stock", kind, name) for name in names]
+    s.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+              {"keys": keys})
 
 
 def release(s: Session, order_no: str) -> dict[str, Any]:
@@ -79,33 +133,33 @@ def release(s: Session, order_no: str) -> dict[str, Any]:
     allocation = s.get(Allocation, order_no)
     if allocation is None:
         raise NotFoundError(code="unknown_allocation", details={"order_no": order_no})
-    if allocation.state == "open":
-        allocation.state = "released"
-        s.flush()
-    return {"order_no": order_no, "released": allocation.state == "released", "state": allocation.state}
+    state = allocation.state
+    if state == "open":
+        _close(s, order_no, "released")
+        state = "released"
+    return {"order_no": order_no, "released": state == "released", "state": state}
 
 
 def pick_plan(s: Session, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pick tasks in walking order; a SKU is split over bins when one does not hold enough."""
-    _check_skus(s, lines)
+    """Pick tasks in walking order; a SKU is split over bins when one does not hold enough.
+
+    Three statements whatever the number of SKUs: the items, their barcodes, the bins holding them.
+    """
+    wanted = _merge(lines)
+    items = _items(s, lines)
+    bins = _bins_holding(s, list(wanted))
     tasks, short = [], []
-    for sku, qty in _merge(lines).items():
-        item = s.get(Sku, sku)
-        bins = s.execute(select(Balance.location, func.sum(Balance.qty).label("qty"), Location.sequence)
-                         .join(Location, Location.code == Balance.location)
-                         .where(Balance.sku == sku, Balance.qty > 0, Location.kind == "bin")
-                         .group_by(Balance.location, Location.sequence)
-                         .order_by(Location.sequence, Balance.location)).all()
+    for sku, qty in wanted.items():
+        item = items[sku]
         left = qty
-        for row in bins:
+        for row in bins.get(sku, ()):
             if left <= 0:
                 break
             take = min(left, row.qty)
             # The item's barcodes travel with the task: the picker's scans match them without
             # scan_service asking stock for each SKU again.
-            tasks.append({"location": row.location, "sequence": row.sequence, "sku": sku, "name": item.name,
-                          "qty": take, "image_url": item.image_url,
-                          "barcodes": [barcode.code for barcode in item.barcodes]})
+            tasks.append({"location": row.location, "sequence": row.sequence, "sku": sku, "name": item["name"],
+                          "qty": take, "image_url": item["image_url"], "barcodes": list(item["barcodes"])})
             left -= take
         if left > 0:
             short.append({"sku": sku, "qty": left})
@@ -114,6 +168,33 @@ def pick_plan(s: Session, lines: list[dict[str, Any]]) -> dict[str, Any]:
         task["seq"] = seq
         del task["sequence"]
     return {"tasks": tasks, "short": short}
+
+
+def _items(s: Session, lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Name, picture and barcodes of each line's SKU; an unknown one is a 404 naming its line."""
+    codes = {line["sku"] for line in lines}
+    items = {row.sku: {"name": row.name, "image_url": row.image_url, "barcodes": []}
+             for row in s.execute(select(Sku.sku, Sku.name, Sku.image_url).where(Sku.sku.in_(codes)))}
+    for index, line in enumerate(lines):
+        if line["sku"] not in items:
+            raise NotFoundError(code="unknown_sku", details={f"lines.{index}.sku": line["sku"]})
+    for code, sku in s.execute(select(Barcode.code, Barcode.sku).where(Barcode.sku.in_(codes))
+                               .order_by(Barcode.code)):
+        items[sku]["barcodes"].append(code)
+    return items
+
+
+def _bins_holding(s: Session, codes: list[str]) -> dict[str, list[Any]]:
+    """The bins holding each SKU, in walking order (location, qty, sequence)."""
+    rows = s.execute(select(Balance.sku, Balance.location, func.sum(Balance.qty).label("qty"), Location.sequence)
+                     .join(Location, Location.code == Balance.location)
+                     .where(Balance.sku.in_(codes), Balance.qty > 0, Location.kind == "bin")
+                     .group_by(Balance.sku, Balance.location, Location.sequence)
+                     .order_by(Balance.sku, Location.sequence, Balance.location))
+    found: dict[str, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row.sku, []).append(row)
+    return found
 
 
 def _already(s: Session, reference: str, types: tuple[str, ...]) -> list[Movement] | None:
@@ -154,11 +235,31 @@ def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str 
     else:
         moves = _from_bins(s, lines, reference)
     written = ledger.apply(s, actor, moves, key)
-    allocation = s.get(Allocation, order_no)
-    if allocation is not None and allocation.state == "open":
-        allocation.state = "shipped"
-    s.flush()
+    _close_allocation(s, order_no, "shipped")
     return written, True
+
+
+def _close_allocation(s: Session, order_no: str, state: str) -> None:
+    """An open allocation is used up (shipped) or given back (released); any other stays as it is.
+
+    Under the order's allocation lock, in a statement of its own: lines an allocation of the same
+    order committed meanwhile are seen, and none of them stays held by a closed order.
+    """
+    advisory_xact_lock(s, "stock", "allocation", order_no)
+    _close(s, order_no, state)
+
+
+def _close(s: Session, order_no: str, state: str) -> None:
+    """The allocation and its lines together, in one statement (the caller holds the order's lock)."""
+    s.execute(_CLOSE, {"order_no": order_no, "state": state})
+    # The session's copy of the allocation, if it holds one, no longer says what the table does.
+    for stale in [obj for obj in s.identity_map.values() if isinstance(obj, (Allocation, AllocationLine))]:
+        s.expire(stale)
+
+
+_CLOSE = text("WITH closed AS (UPDATE stock.allocations SET state = :state WHERE order_no = :order_no "
+              "AND state = 'open' RETURNING order_no) "
+              "UPDATE stock.allocation_lines SET held = false WHERE order_no IN (SELECT order_no FROM closed)")
 
 
 def _from_bins(s: Session, lines: list[dict[str, Any]], reference: str) -> list[Move]:
@@ -188,10 +289,7 @@ def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket:
     moves = [Move("move", sku, min(qty, int(held.get(sku) or 0)), basket, shelf, reason="intercepted",
                   reference=reference) for sku, qty in _merge(lines).items() if int(held.get(sku) or 0) > 0]
     written = ledger.apply(s, actor, moves, key) if moves else []
-    allocation = s.get(Allocation, order_no)
-    if allocation is not None and allocation.state == "open":
-        allocation.state = "released"
-    s.flush()
+    _close_allocation(s, order_no, "released")
     return written, True
 
 

@@ -62,9 +62,14 @@ def lookup(s: Session, code: str) -> dict[str, Any]:
 
 def on_hand_of(s: Session, sku: str) -> int:
     """Units in storage bins and in pickers' baskets (picked stock stays promised until it ships)."""
-    return s.scalar(select(func.coalesce(func.sum(Balance.qty), 0))
-                    .join(Location, Location.code == Balance.location)
-                    .where(Balance.sku == sku, Location.kind.in_(STORAGE_KINDS)))
+    return on_hand_by_sku(s, [sku]).get(sku, 0)
+
+
+def on_hand_by_sku(s: Session, codes: list[str]) -> dict[str, int]:
+    """on_hand_of for several SKUs in one statement; a SKU with nothing on hand is left out."""
+    return {sku: int(qty) for sku, qty in s.execute(
+        select(Balance.sku, func.sum(Balance.qty)).join(Location, Location.code == Balance.location)
+        .where(Balance.sku.in_(codes), Location.kind.in_(STORAGE_KINDS)).group_by(Balance.sku))}
 
 
 def disable(s: Session, actor: Any, sku: str, reason: str) -> dict[str, Any]:

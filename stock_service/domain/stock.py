@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from common.errors import ConflictError, InvalidInputError
 from stock_service.domain import ledger, paging, skus
 from stock_service.domain.ledger import Move
-from stock_service.models import Allocation, AllocationLine, Balance, Location, Movement, Receipt, ReceiptLine
+from stock_service.models import AllocationLine, Balance, Location, Movement, Receipt, ReceiptLine
 
 KINDS = ("bin", "staging", "basket", "returns", "intercept")
 RECEIVING = "RECEIVING"
@@ -66,9 +66,18 @@ def balances(s: Session, sku: str | None, location: str | None, limit: int, curs
 
 
 def allocated_of(s: Session, sku: str) -> int:
-    return s.scalar(select(func.coalesce(func.sum(AllocationLine.qty), 0))
-                    .join(Allocation, Allocation.order_no == AllocationLine.order_no)
-                    .where(AllocationLine.sku == sku, Allocation.state == "open"))
+    return allocated_by_sku(s, [sku]).get(sku, 0)
+
+
+def allocated_by_sku(s: Session, codes: list[str]) -> dict[str, int]:
+    """Units promised to open orders, per SKU, in one statement; a SKU promised to none is left out.
+
+    Only the held lines are read (a partial index): the cost follows the orders in progress, not
+    every order ever shipped.
+    """
+    return {sku: int(qty) for sku, qty in s.execute(
+        select(AllocationLine.sku, func.sum(AllocationLine.qty))
+        .where(AllocationLine.sku.in_(codes), AllocationLine.held).group_by(AllocationLine.sku))}
 
 
 def in_transit_of(s: Session, sku: str) -> int:
@@ -105,7 +114,7 @@ def movements(s: Session, sku: str | None, location: str | None, since: datetime
 def move(s: Session, actor: Any, key: str | None, *, sku: str, qty: int, source: str, target: str,
          reason: str = "", lot: str = "") -> Movement:
     """Move units from one location to another (re-slotting, a bin to the intercept shelf...)."""
-    skus.get(s, sku)
+    ledger.require_skus(s, [(sku, "sku")])
     if source == target:
         raise InvalidInputError(code="same_location", details={"to": target})
     return ledger.apply(s, actor, [Move("move", sku, qty, source, target, lot, reason)], key)[0]

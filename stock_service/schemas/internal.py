@@ -1,5 +1,5 @@
 """Bodies of the service-to-service endpoints (docs/internal-api.md)."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from common.schemas import Name, Quantity, RequestSchema, ResponseSchema, Text
 
@@ -29,6 +29,22 @@ class AllocationOut(ResponseSchema):
     order_no = fields.String()
     state = fields.String()
     lines = fields.List(fields.Nested(LineOut))
+
+
+class AllocationsIn(RequestSchema):
+    """A basket's orders, each as `AllocationIn`; an order number at most once."""
+
+    orders = fields.List(fields.Nested(AllocationIn), required=True, validate=validate.Length(min=1, max=100))
+
+    @validates_schema
+    def _each_order_once(self, data: dict, **_kwargs: object) -> None:
+        numbers = [order["order_no"] for order in data.get("orders", [])]
+        if len(set(numbers)) != len(numbers):
+            raise ValidationError("An order number appears more than once.", "orders")
+
+
+class AllocationsOut(ResponseSchema):
+    allocations = fields.List(fields.Nested(AllocationOut))
 
 
 class EmptyIn(RequestSchema):
