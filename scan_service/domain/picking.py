@@ -36,23 +36,14 @@ def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stoc
     claimed = _claim(s, refs, max_orders)
     if not claimed:
         raise ConflictError(code="no_waiting_orders", details={})
-    allocated: list[str] = []
+    allocated = [order.order_no for order in claimed]
+    _allocate(stock, claimed)
     try:
-        for order in claimed:
-            lines = [{"sku": line.sku, "qty": line.qty} for line in order.lines]
-            stock.allocate(order.order_no, lines)
-            allocated.append(order.order_no)
-        pick = Pick(basket=basket, picker=worker.badge, picker_name=worker.name, state="open",
-                    orders=[o.order_no for o in claimed])
+        pick = Pick(basket=basket, picker=worker.badge, picker_name=worker.name, state="open", orders=allocated)
         s.add(pick)
         s.flush()
         plan = stock.pick_plan(orders.merged_lines([{"sku": ln.sku, "qty": ln.qty}
                                                     for o in claimed for ln in o.lines]), f"plan:{pick.id}")
-    except ServiceError as exc:
-        _release(stock, allocated)
-        if exc.code == "insufficient_stock":
-            raise ConflictError(code="insufficient_stock", details=exc.details) from exc
-        raise
     except Exception:
         _release(stock, allocated)
         raise
@@ -72,8 +63,28 @@ def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stoc
     try:
         s.flush()
     except IntegrityError as exc:  # another picker took this basket at the same moment
+        _release(stock, allocated)
         raise ConflictError(code="basket_in_use", details={"basket": basket}) from exc
     return pick
+
+
+def _allocate(stock: Stock, claimed: list[Order]) -> None:
+    """The basket's orders in one call to stock, all or none.
+
+    A refusal (an answer with an error) leaves nothing held. No answer at all leaves it unknown,
+    so every order is released, which is harmless for one never allocated.
+    """
+    try:
+        stock.allocate_orders([{"order_no": order.order_no,
+                                "lines": [{"sku": line.sku, "qty": line.qty} for line in order.lines]}
+                               for order in claimed])
+    except ServiceError as exc:
+        if exc.code == "insufficient_stock":
+            raise ConflictError(code="insufficient_stock", details=exc.details) from exc
+        raise
+    except Exception:
+        _release(stock, [order.order_no for order in claimed])
+        raise
 
 
 def _item(stock: Stock, sku: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """stock_service as scan_service sees it: the calls of docs/internal-api.md, nothing else."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from common.auth import Identity
@@ -17,8 +18,11 @@ class Stock:
     def _post(self, path: str, body: dict[str, Any], key: str) -> Any:
         return self.client.request("POST", "/api/stock" + path, self.actor, json=body, idempotency_key=key)
 
-    def allocate(self, order_no: str, lines: list[dict[str, Any]]) -> Any:
-        return self._post("/internal/allocations", {"order_no": order_no, "lines": lines}, f"alloc:{order_no}")
+    def allocate_orders(self, orders: list[dict[str, Any]]) -> Any:
+        """A basket's orders in one call, all or none; the key names the set (each order repeats as alone)."""
+        numbers = ",".join(sorted(order["order_no"] for order in orders))
+        key = "alloc-batch:" + hashlib.sha256(numbers.encode()).hexdigest()
+        return self._post("/internal/allocations/batch", {"orders": orders}, key)
 
     def release(self, order_no: str) -> Any:
         return self._post(f"/internal/allocations/{order_no}/release", {}, f"release:{order_no}")

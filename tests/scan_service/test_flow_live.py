@@ -228,6 +228,21 @@ def test_flow_insufficient_stock_refuses_pick_and_changes_nothing(floor, crew):
     assert ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409)
 
 
+def test_flow_basket_with_one_short_order_holds_nothing(floor, crew):
+    """A basket of two orders, the second more than the shelves hold: refused whole, the first holds nothing."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "MUG-01", "qty": 1}]}), 201)
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {
+        "order_no": "TB20261122002", "waybill_no": "SF1234567890124", "lines": [{"sku": "CAP-9", "qty": 50}]}), 201)
+    details = assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409,
+                           "insufficient_stock")
+    assert details["order_no"] == "TB20261122002"
+    for sku in ("MUG-01", "CAP-9"):
+        assert ok(call(supervisor, floor, "GET", f"/api/stock/skus/{sku}/availability"))["allocated"] == 0
+    for order_no in ("TB20261122001", "TB20261122002"):
+        assert ok(call(supervisor, floor, "GET", f"/api/scan/orders/{order_no}"))["state"] == "printed"
+
+
 def test_flow_intercept_after_pick_blocks_verification_and_releases(floor, crew):
     """A refund after picking: the waybill scan is refused loudly and the allocation is released."""
     supervisor, picker, verifier = crew
