@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 REQUESTS = Counter("wms_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
 LATENCY = Histogram("wms_http_request_seconds", "HTTP request latency", ["service", "endpoint"],
@@ -61,7 +61,7 @@ def init_app(app: Flask, service: str) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request

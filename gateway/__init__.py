@@ -20,6 +20,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     session_auth.init_app(app)
     proxy.init_app(app)
+    # In front of everything: a scan with a known token is forwarded without Flask (see gateway/proxy.py).
+    app.wsgi_app = proxy.FastLane(app)  # type: ignore[method-assign]
     _bootstrap_admin(app)
     return app
 

@@ -6,6 +6,8 @@ pictures may live on the shop's image host, hence images from https. The camera 
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -33,9 +35,14 @@ HEADERS = {
 def init_app(app: Flask) -> None:
     @app.after_request
     def _secure(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/api/"):
-            # Answers carry stock and people's work: no shared cache may keep them.
-            response.headers.setdefault("Cache-Control", "no-store")
+        secure(response.headers, request.path)
         return response
+
+
+def secure(headers: MutableMapping[str, str], path: str) -> None:
+    """Add the headers a response to `path` must carry, keeping any the response set itself."""
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
+    if path.startswith("/api/"):
+        # Answers carry stock and people's work: no shared cache may keep them.
+        headers.setdefault("Cache-Control", "no-store")

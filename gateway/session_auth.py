@@ -11,8 +11,16 @@ from gateway.domain.session_cache import SessionCache
 OPEN_PATHS = frozenset({"/api/auth/login", "/healthz", "/metrics", "/api/openapi.json"})
 
 
-def _is_open(path: str) -> bool:
+def is_open(path: str) -> bool:
     return path in OPEN_PATHS or not path.startswith("/api/") or path.endswith("/openapi.json")
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, else None."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token.strip()
 
 
 def init_app(app: Flask) -> None:
@@ -21,13 +29,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _authenticate() -> None:
-        if _is_open(request.path):
+        if is_open(request.path):
             return
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(request.headers.get("Authorization", ""))
+        if token is None:
             raise UnauthorizedError(details={"reason": "no bearer token"})
-        token = token.strip()
         identity = cache.lookup(redis.client(), token, settings.session_ttl_seconds)
         if identity is None:
             raise UnauthorizedError(code="session_expired")

@@ -58,6 +58,18 @@ class SessionCache:
                 self._entries[key] = (identity, now + self.hold_seconds)
         return identity
 
+    def held(self, token: str) -> Identity | None:
+        """The identity behind `token` if this process holds it now, without asking Redis.
+
+        None means only that it is not in memory: `lookup` then reads Redis (and slides the expiry).
+        """
+        if self._listener_pid != os.getpid() or not self._live.is_set():
+            return None
+        entry = self._entries.get(sessions.key_of(token))
+        if entry is not None and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
     def forget(self, keys: Iterable[str]) -> None:
         with self._lock:
             self._generation += 1

@@ -100,3 +100,31 @@ def test_a_read_overlapping_a_logout_is_not_kept(caches, redis_conn, monkeypatch
     assert cache.lookup(redis_conn, token, TTL) == PICKER
     monkeypatch.setattr(session_cache.sessions, "lookup_key", real)
     assert cache.lookup(redis_conn, token, TTL) is None
+
+
+def test_held_answers_from_memory_only(caches, redis_conn):
+    """`held` never reads Redis: a token nobody looked up yet is not held; one looked up is, until forgotten."""
+    cache = caches(hold=30)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    assert cache.held(token) is None
+    assert cache.lookup(redis_conn, token, TTL) == PICKER
+    assert cache.held(token) == PICKER
+    cache.forget([sessions.key_of(token)])
+    assert cache.held(token) is None
+
+
+def test_held_keeps_nothing_past_the_hold_time(caches, redis_conn):
+    cache = caches(hold=0.2)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    cache.lookup(redis_conn, token, TTL)
+    assert cache.held(token) == PICKER
+    assert wait_for(lambda: cache.held(token) is None, timeout=3)
+
+
+def test_held_trusts_nothing_while_the_listener_is_away(caches, redis_conn):
+    """A logout could be missed while the listener is not subscribed: nothing is held then."""
+    cache = caches(hold=30)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    cache.lookup(redis_conn, token, TTL)
+    cache._live.clear()
+    assert cache.held(token) is None
