@@ -1,24 +1,11 @@
 """An order's timeline reads the journal by index: its time must not grow with the whole history."""
 from sqlalchemy import text
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from scan_service.domain import orders
 from scan_service.models import Order
+from tests.explain import Explain
 from tests.scan_service.conftest import order, post
-
-
-class Explain(Executable, ClauseElement):
-    inherit_cache = False
-
-    def __init__(self, statement):
-        self.statement = statement
-
-
-@compiles(Explain)
-def _explain(element, compiler, **kw):
-    return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
 def plan(session: Session, query) -> str:

@@ -1,26 +1,13 @@
 """The stock enquiry by SKU reads the balances by index, never the ledger: its cost must not grow with history."""
 from sqlalchemy import event, text
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from stock_service.domain import stock
+from tests.explain import Explain
 from tests.stock_service.conftest import ok
 
 SKUS = 3000
 LEDGER = 30_000
-
-
-class Explain(Executable, ClauseElement):
-    inherit_cache = False
-
-    def __init__(self, statement):
-        self.statement = statement
-
-
-@compiles(Explain)
-def _explain(element, compiler, **kw):
-    return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
 def seed(engine) -> None:
