@@ -4,29 +4,21 @@ from sqlalchemy.orm import Session
 
 from scan_service.domain import orders
 from scan_service.models import Order
-from tests.explain import Explain
+from tests.explain import plan_text, query_sent
 from tests.scan_service.conftest import order, post
 
 
 def plan(session: Session, query) -> str:
     session.execute(text("SET LOCAL enable_seqscan = off"))  # the table is small: ask what an index allows
-    return "\n".join(row[0] for row in session.execute(Explain(query)))
+    return plan_text(session, query)
 
 
 def test_timeline_uses_the_indexes_not_a_journal_scan(scan, engine, monkeypatch):
     post(scan(), "/api/scan/orders", order())
-    captured = {}
-    real_scalars = Session.scalars
-
-    def keep(self, query, *args, **kwargs):
-        captured["query"] = query
-        return real_scalars(self, query, *args, **kwargs)
-
     with Session(engine) as session:
         found = session.get(Order, "TB20261122001")
-        monkeypatch.setattr(Session, "scalars", keep)
-        events = orders.timeline(session, found)
-        monkeypatch.setattr(Session, "scalars", real_scalars)
+        with query_sent(monkeypatch) as captured:
+            events = orders.timeline(session, found)
         assert [e.kind for e in events] == ["imported"]
         explained = plan(session, captured["query"])
         session.rollback()

@@ -3,7 +3,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from stock_service.domain import stock
-from tests.explain import Explain
+from tests.explain import plan_text, query_sent
 from tests.stock_service.conftest import ok
 
 SKUS = 3000
@@ -39,19 +39,11 @@ def grow_ledger(engine, rows: int) -> None:
 
 def plan_of_balances(engine, monkeypatch, sku: str) -> str:
     """The plan PostgreSQL picks for the enquiry's own statement, with the statistics of the moment."""
-    captured = {}
-    real_scalars = Session.scalars
-
-    def keep(self, query, *args, **kwargs):
-        captured["query"] = query
-        return real_scalars(self, query, *args, **kwargs)
-
     with Session(engine) as session:
-        monkeypatch.setattr(Session, "scalars", keep)
-        rows, _ = stock.balances(session, sku, None, 50, None)
-        monkeypatch.setattr(Session, "scalars", real_scalars)
+        with query_sent(monkeypatch) as captured:
+            rows, _ = stock.balances(session, sku, None, 50, None)
         assert [(b.sku, b.qty) for b in rows] == [(sku, rows[0].qty)] and rows[0].qty > 0
-        plan = "\n".join(row[0] for row in session.execute(Explain(captured["query"])))
+        plan = plan_text(session, captured["query"])
         session.rollback()
     return plan
 
