@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +30,7 @@ from werkzeug.urls import iri_to_uri
 from common import auth
 from common.errors import NotFoundError, ServiceUnavailableError
 from common.http import Answer, Hop
-from common.observability import LATENCY, REQUEST_ID_HEADER, REQUESTS, VALID_REQUEST_ID
+from common.observability import REQUEST_ID_HEADER, count_request, request_id_from
 from gateway import security, session_auth
 
 bp = Blueprint("proxy", __name__)
@@ -135,9 +134,7 @@ class FastLane:
         if claim is None:
             return self.flask_app(environ, start_response)
         method, path, service, rest, identity, length = claim
-        request_id = environ.get("HTTP_X_REQUEST_ID", "")
-        if not VALID_REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             answer = self.forwarding.send(method, service, rest, environ, identity, request_id, body)
@@ -178,14 +175,9 @@ class FastLane:
     def _observe(self, method: str, path: str, service: str, status: int, started: float, request_id: str,
                  identity: auth.Identity) -> None:
         """The metrics and access log line observability gives a Flask request, with the same labels."""
-        elapsed = time.perf_counter() - started
         endpoint = f"/api/{service}/<path:rest>"  # the Flask door's rule
-        REQUESTS.labels(self.service_label, method, endpoint, str(status)).inc()
-        LATENCY.labels(self.service_label, endpoint).observe(elapsed)
-        if status >= 400 or self.config.get("ACCESS_LOG", False):
-            self.access_log.info("request", extra={"method": method, "path": path, "status": status,
-                                                   "ms": round(elapsed * 1000, 1), "request_id": request_id,
-                                                   "operator": identity.badge})
+        count_request(self.access_log, self.service_label, method, endpoint, path, status, started,
+                      self.config.get("ACCESS_LOG", False), request_id=request_id, operator=identity.badge)
 
 
 def _framed(answer: Answer, path: str, request_id: str) -> tuple[list[tuple[str, str]], bytes]:
