@@ -7,9 +7,11 @@ and the effect it guards land together or not at all.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -19,6 +21,8 @@ from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from common import jsonutil
 
 IDLE_PING_SECONDS = 1.0
 
@@ -38,6 +42,9 @@ def make_engine(database_url: str, *, pool_size: int = 5, application_name: str 
         max_overflow=10,
         pool_recycle=1800,
         connect_args={"application_name": application_name, "connect_timeout": 5},
+        # JSONB in and out through orjson: every scan writes a journal detail and reads barcodes.
+        json_serializer=jsonutil.dumps,
+        json_deserializer=jsonutil.loads,
     )
     _ping_when_idle(engine)
     return engine
@@ -109,6 +116,55 @@ def transaction() -> Iterator[Session]:
         raise
     finally:
         g.db_depth -= 1
+
+
+def with_commit(s: Session, sql: str, params: dict[str, Any]) -> None:
+    """Queue a write that nothing reads back in this transaction: it is sent when the session commits.
+
+    A scan's journal line, its counter and its idempotency key then reach PostgreSQL as one
+    statement just before the COMMIT, instead of one round trip each. The queued writes must
+    touch different rows (they run as one statement, on one snapshot). One that fails (a key
+    already taken) fails the commit, and everything rolls back as with any other error; a
+    rollback drops the queue.
+    """
+    transaction = s.get_transaction() or s.begin()
+    queued = s.info.get("with_commit")
+    if queued is None or queued[0] is not transaction:
+        queued = s.info["with_commit"] = (transaction, [])
+    queued[1].append((sql, params))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_queued(s: Session, transaction: Any) -> None:
+    queued = s.info.get("with_commit")
+    if queued is not None and queued[0] is transaction:
+        del s.info["with_commit"]
+
+
+@event.listens_for(Session, "before_commit")
+def _send_queued(s: Session) -> None:
+    queued = s.info.pop("with_commit", None)
+    if not queued or queued[0] is not s.get_transaction():
+        return
+    s.flush()  # the ORM's pending rows first: a queued write may refer to them
+    params: dict[str, Any] = {}
+    for number, (_sql, one) in enumerate(queued[1]):
+        params.update({f"w{number}_{name}": value for name, value in one.items()})
+    cursor(s).execute(_one_statement(tuple(sql for sql, _params in queued[1])), params)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@lru_cache(maxsize=64)
+def _one_statement(texts: tuple[str, ...]) -> str:
+    """Writes as one statement: all but the last become data-modifying WITH parts, which
+    PostgreSQL runs whether or not anything reads them. Placeholders get a prefix per write."""
+    named = [_PLACEHOLDER.sub(lambda m, n=number: f"%(w{n}_{m[1]})s", sql) for number, sql in enumerate(texts)]
+    if len(named) == 1:
+        return named[0]
+    parts = ", ".join(f"w{number} AS ({sql})" for number, sql in enumerate(named[:-1]))
+    return f"WITH {parts} {named[-1]}"
 
 
 @contextmanager

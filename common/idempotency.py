@@ -4,12 +4,13 @@ The key row is written in the same transaction as the work it guards, so it surv
 and holds across gunicorn workers. A transaction-scoped advisory lock on the key makes a racing
 duplicate answer 409 `request_in_progress` instead of running twice.
 
-A scan pays for this on every request, so it costs two statements: one takes the lock and reads
-a stored answer, one stores the new answer. Both are compiled once per key table and run on the
-session's psycopg cursor (common.db.cursor). The read shares one snapshot with the lock, so a
-duplicate that committed in between is not seen there; the store then finds the key taken
-(`ON CONFLICT DO NOTHING` sees committed rows whatever the snapshot), the work is rolled back
-and the stored answer replayed. Nothing runs twice.
+A scan pays for this on every request, so it costs one statement and a write: the statement
+takes the lock and reads a stored answer; the new answer is queued (common.db.with_commit) and
+reaches PostgreSQL with the rest of the request's writes, just before the COMMIT. Both are
+compiled once per key table. The read shares one snapshot with the lock, so a duplicate that
+committed in between is not seen there; storing the key then fails on its primary key (which
+sees committed rows whatever the snapshot), the work is rolled back and the stored answer
+replayed. Nothing runs twice.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from functools import cache
 
 from flask import Response, current_app, g, request
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Column,
@@ -72,13 +74,8 @@ def _statements(table: Table) -> tuple[str, str, str]:
     found = stored.subquery()
     lock_and_read = (select(func.pg_try_advisory_xact_lock(bindparam("lock")).label("locked"), found)
                      .select_from(select(literal_column("1")).subquery().outerjoin(found, true())))
-    store = (insert(table).values({name: bindparam(name) for name in ("operator", "key", *STORED)})
-             .on_conflict_do_nothing().returning(table.c.key))
+    store = insert(table).values({name: bindparam(name) for name in ("operator", "key", *STORED)})
     return db.compiled(lock_and_read), db.compiled(stored), db.compiled(store)
-
-
-class _Raced(Exception):  # noqa: N818 - not an error: the answer to give is already stored
-    """A duplicate committed between our read and our store; its answer stands, ours is undone."""
 
 
 def fingerprint() -> str:
@@ -113,12 +110,12 @@ def run(view: Callable[[], Response], table: Table) -> Response:
             response = view()
             if response.status_code < 400:
                 headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-                kept = db.cursor(s).execute(store, names | {"fingerprint": print_, "status": response.status_code,
-                                                            "body": response.get_data(), "headers": Jsonb(headers)})
-                if kept.fetchone() is None:
-                    raise _Raced()
+                db.with_commit(s, store, names | {"fingerprint": print_, "status": response.status_code,
+                                                  "body": response.get_data(), "headers": Jsonb(headers)})
             return response
-    except _Raced:
+    except UniqueViolation as exc:
+        if exc.diag.constraint_name != f"{table.name}_pkey":
+            raise
         with db.transaction() as s:
             return _replay(db.cursor(s).execute(stored_answer, names).fetchone(), print_, key)
 

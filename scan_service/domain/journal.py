@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
-from common.db import compiled, cursor
+from common.db import compiled, with_commit
 from scan_service.models import Event
 
 
@@ -33,7 +33,7 @@ def append(s: Session, actor: Identity, kind: str, **fields: Any) -> None:
     row = dict.fromkeys(_COLUMNS) | {"qty": 0} | fields
     row |= {"kind": kind, "operator": actor.badge, "operator_name": actor.name, "device": actor.device,
             "detail": Jsonb(row.get("detail") or {})}
-    cursor(s).execute(_APPEND, row)
+    with_commit(s, _APPEND, row)
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:

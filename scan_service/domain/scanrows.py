@@ -7,7 +7,9 @@ have the attributes the rules in picking and verify read (`sku`, `barcodes`, `pi
 
 The tasks are read by a second statement, after the lock is held: in READ COMMITTED a
 statement sees the rows committed before it began, and only the second one begins after a
-racing scan of the same pick has committed.
+racing scan of the same pick has committed. The counters it changes are queued
+(common.db.with_commit) and go to PostgreSQL with the scan's journal line and idempotency key,
+as one statement before the COMMIT.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from functools import cache
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from common.db import compiled, cursor
+from common.db import compiled, cursor, with_commit
 from scan_service.models import Pick, PickTask, Verification, VerificationLine
 
 TASKS, LINES = PickTask.__table__, VerificationLine.__table__
@@ -109,14 +111,14 @@ def _place(walk: Walk) -> tuple:
 
 def save_pick(s: Session, walk: Walk) -> None:
     """Write what the scan changed: the pick's place or picker, the tasks' picked counts."""
-    rows, sql = cursor(s), _statements()
+    sql = _statements()
     place, picked = walk.loaded
     if _place(walk) != place:
-        rows.execute(sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
+        with_commit(s, sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
                                          "picker_name": walk.picker_name})
     for task in walk.tasks:
         if task.picked != picked[task.id]:
-            rows.execute(sql["task_picked"], {"task_id": task.id, "picked": task.picked})
+            with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
 
 
 def lock_check(s: Session, verification_id: int) -> Check | None:
@@ -128,4 +130,4 @@ def lock_check(s: Session, verification_id: int) -> Check | None:
 
 
 def save_line(s: Session, line: Line) -> None:
-    cursor(s).execute(_statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})
+    with_commit(s, _statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})

@@ -57,3 +57,52 @@ def test_the_driver_cursor_works_inside_the_sessions_transaction(pooled):
         second.execute("INSERT INTO marks VALUES (2)")
         s.rollback()
         assert [n for (n,) in db.cursor(s).execute("SELECT n FROM marks")] == [1]
+
+
+@pytest.fixture
+def marks(pooled):
+    """A session on one pooled connection with a temp table `marks (n int unique, tag text)`."""
+    from sqlalchemy.orm import Session
+
+    with Session(pooled) as s:
+        s.execute(text("CREATE TEMP TABLE marks (n int UNIQUE, tag text)"))
+        s.commit()
+        yield s
+
+
+def _marks(s) -> list[tuple]:
+    return [tuple(row) for row in s.execute(text("SELECT n, tag FROM marks ORDER BY n"))]
+
+
+INSERT_MARK = "INSERT INTO marks (n, tag) VALUES (%(n)s, %(tag)s)"
+
+
+def test_queued_writes_are_sent_at_commit_each_with_its_own_values(marks):
+    """Three writes sharing placeholder names go as one statement when the session commits, not before."""
+    db.with_commit(marks, INSERT_MARK, {"n": 1, "tag": "first"})
+    db.with_commit(marks, INSERT_MARK, {"n": 2, "tag": "second"})
+    db.with_commit(marks, "UPDATE marks SET tag = %(tag)s WHERE n = %(n)s", {"n": 0, "tag": "nobody"})
+    assert _marks(marks) == []  # queued: nothing reads them back before the commit
+    marks.commit()
+    assert _marks(marks) == [(1, "first"), (2, "second")]
+    assert db._one_statement((INSERT_MARK, INSERT_MARK)).startswith("WITH w0 AS (INSERT")
+
+
+def test_a_queued_write_that_fails_rolls_back_the_whole_transaction(marks):
+    from psycopg.errors import UniqueViolation
+
+    marks.execute(text("INSERT INTO marks (n, tag) VALUES (7, 'sent at once')"))
+    db.with_commit(marks, INSERT_MARK, {"n": 8, "tag": "queued"})
+    db.with_commit(marks, INSERT_MARK, {"n": 7, "tag": "taken"})
+    with pytest.raises(UniqueViolation):
+        marks.commit()
+    marks.rollback()
+    assert _marks(marks) == []
+
+
+def test_a_rolled_back_transactions_queue_is_never_sent(marks):
+    db.with_commit(marks, INSERT_MARK, {"n": 1, "tag": "rolled back"})
+    marks.rollback()
+    marks.execute(text("INSERT INTO marks (n, tag) VALUES (2, 'kept')"))
+    marks.commit()
+    assert _marks(marks) == [(2, "kept")]
