@@ -66,7 +66,7 @@ async def run(bench: Bench) -> Section:
     picked: deque[str] = deque()
     flows = Table(f"{len(bench.hands)} handhelds picking, then verifying", LATENCY_COLUMNS)
     ceiling = bench.ceiling.get("scan_tx")
-    table, ratios, checks = await saturation.run(bench, ceiling)
+    table, ratios, checks = await saturation.run(bench)
     section.tables.append(table)
     section.ratios += ratios
     section.checks += checks
