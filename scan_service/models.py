@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -75,13 +75,16 @@ class Event(Base):
     """One line of the floor's journal: an order's timeline and every scan, for stats and audit."""
 
     __tablename__ = "events"
+    # Only the events that name an order, a pick or a check are in those indexes (migration 0004).
+    __table_args__ = tuple(Index(f"ix_events_{column}", column, postgresql_where=text(f"{column} IS NOT NULL"))
+                           for column in ("order_no", "pick_id", "verification_id"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp(), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    order_no: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    pick_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
-    verification_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
+    order_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pick_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    verification_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     operator: Mapped[str] = mapped_column(String(64), index=True)
     operator_name: Mapped[str] = mapped_column(String(200), default="")
     device: Mapped[str] = mapped_column(String(64), default="")
