@@ -3,7 +3,9 @@
 gateway bare (Flask + gunicorn), a service's bare endpoint one hop behind the gateway (session
 lookup, signing, forwarding), the same endpoint called directly on the service's own port (with
 the internal token and a signed identity, as the gateway sends them), and the hop plus a one-row
-PostgreSQL transaction. The other sections divide their rates by these.
+PostgreSQL transaction. The other sections divide their rates by these. A service's bare
+endpoint through the gateway and on its own port take turns in slices (Bench.take_turns), so
+the hop's ratio compares the two at the same moments of a shared machine.
 """
 from __future__ import annotations
 
@@ -38,6 +40,19 @@ async def again(bench: Bench) -> Section:
     return section
 
 
+async def _hop(bench: Bench, service: str, suffix: str, paths: dict) -> dict[str, float]:
+    """The bare endpoint through the gateway and on the service's own port, taking turns (Bench.take_turns)."""
+    bare, direct = f"{service}_bare{suffix}", f"{service}_direct{suffix}"
+    hands = direct_hands(bench, service)
+    try:
+        method, path, _where = paths[f"{service}_bare"]
+        return await bench.take_turns((bare, repeat(bare, method, path), None),
+                                      (direct, repeat(direct, method, path), hands), bench.phase_seconds / 4)
+    finally:
+        for hand in hands:
+            await hand.close()
+
+
 def direct_hands(bench: Bench, service: str) -> list[Handheld]:
     """As many handhelds as the bench has, talking to the service's own port as the gateway does.
 
@@ -56,20 +71,24 @@ def direct_hands(bench: Bench, service: str) -> list[Handheld]:
 async def _measure(bench: Bench, title: str, suffix: str) -> Section:
     section = Section(title)
     table = Table(f"{len(bench.hands)} handhelds, {bench.phase_seconds:.0f} s each; `_direct`: on the service's "
-                  "own port, not through the gateway", LATENCY_COLUMNS)
-    for name, method, path, where in PATHS:
-        label = name + suffix
-        hands = direct_hands(bench, where) if where != "gateway" else None
-        try:
-            result = await bench.phase(label, repeat(label, method, path), hands=hands)
-        finally:
-            for hand in hands or []:
-                await hand.close()
-        summary = bench.stats.summary(label, result.elapsed)
-        if summary["ok"] == 0:
-            section.checks.append(Check(f"ceiling {label} answered", False, f"no 2xx: {summary['errors']}"))
-        bench.ceiling[label] = summary["ok"] / result.elapsed
-        table.rows.append(latency_row(label, summary))
+                  "own port, not through the gateway, taking turns with `_bare` in slices", LATENCY_COLUMNS)
+    paths = {name: (method, path, where) for name, method, path, where in PATHS}
+    for name in paths:
+        if name.endswith("_direct"):
+            continue  # measured in turns with its `_bare`, below
+        if name.endswith("_bare") and name != "gateway_bare":
+            service = name.removesuffix("_bare")
+            elapsed = await _hop(bench, service, suffix, paths)
+        else:
+            method, path, _where = paths[name]
+            result = await bench.phase(name + suffix, repeat(name + suffix, method, path))
+            elapsed = {name + suffix: result.elapsed}
+        for label, seconds_ in elapsed.items():
+            summary = bench.stats.summary(label, seconds_)
+            if summary["ok"] == 0:
+                section.checks.append(Check(f"ceiling {label} answered", False, f"no 2xx: {summary['errors']}"))
+            bench.ceiling[label] = summary["ok"] / seconds_
+            table.rows.append(latency_row(label, summary))
     section.tables.append(table)
     if suffix:
         return section

@@ -11,6 +11,8 @@ from bench import cpu
 from bench.loadgen import Handheld, Run, Scenario, Stats, drive
 
 MIN_PHASE_SECONDS = 0.5
+ABBA = ("a", "b", "b", "a") * 2
+Turn = tuple[str, Scenario, "list[Handheld] | None"]   # label, scenario, handhelds (None: the bench's)
 
 
 def seconds(name: str, default: float) -> float:
@@ -39,6 +41,31 @@ class Bench:
         if run.elapsed >= MIN_PHASE_SECONDS:  # a phase that found nothing to do says nothing about CPU
             self.cores[name] = cpu.shares(before, cpu.snapshot(roots), run.elapsed)
         return run
+
+    async def take_turns(self, a: Turn, b: Turn, seconds: float | None = None) -> dict[str, float]:
+        """Two phases cut in slices run in the order ABBA ABBA; the seconds spent on each label.
+
+        On a shared machine the rate drifts by a third within minutes: two phases measured one
+        after the other compare the machine's moments as much as the phases. Taking turns this
+        way, a steady drift weighs on both alike. With `seconds` every slice lasts that long;
+        without, an `a` slice lasts until its scenario ends and a `b` slice as long as the `a`
+        slice before it. The cores each part used are averaged over a label's slices.
+        """
+        elapsed: dict[str, float] = {}
+        used: dict[str, dict[str, float]] = {}
+        last_a = seconds or self.phase_seconds / 4
+        for turn in ABBA:
+            label, scenario, hands = a if turn == "a" else b
+            length = seconds or (600 if turn == "a" else last_a)
+            run = await self.phase(label, scenario, length, hands=hands)
+            if turn == "a":
+                last_a = max(run.elapsed, MIN_PHASE_SECONDS)
+            elapsed[label] = elapsed.get(label, 0.0) + run.elapsed
+            for part, share in self.cores.get(label, {}).items():
+                used.setdefault(label, {})[part] = used.get(label, {}).get(part, 0.0) + share * run.elapsed
+        for label, by_part in used.items():
+            self.cores[label] = {part: cpu_seconds / elapsed[label] for part, cpu_seconds in by_part.items()}
+        return elapsed
 
     def settle(self, *tables: str) -> None:
         """Vacuum freshly written tables and flush them to disk now, not during the next measured phase.

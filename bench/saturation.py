@@ -8,23 +8,21 @@ and checks are completed, unmeasured, so the end-of-section checks (journal = sc
 = units picked, shipped once) cover them.
 
 The scans are set against the scan one-row transaction measured beside them, not only at the
-start of the run: on a shared machine the ceiling drifts by a third within minutes. Scan slices
-and transaction slices take turns in the order ABBA ABBA (transactions, scans, scans,
-transactions, ...), so a steady drift weighs on both alike.
+start of the run: scan slices and transaction slices take turns (Bench.take_turns), so the
+machine's drift weighs on both alike.
 """
 from __future__ import annotations
 
 import asyncio
 
 from bench import seed
-from bench.context import Bench
+from bench.context import ABBA, Bench
 from bench.loadgen import Handheld, repeat
 from bench.results import LATENCY_COLUMNS, Check, Table, latency_row
 
-SLICES = 4           # scan slices per kind, each of SLICE_UNITS scans per handheld
+SLICES = ABBA.count("a")  # scan slices per kind (Bench.take_turns), each of SLICE_UNITS scans per handheld
 SLICE_UNITS = 40
 UNITS = SLICES * SLICE_UNITS
-ABBA = ("tx", "scan", "scan", "tx") * (SLICES // 2)
 FIRST_SKU = 9_000  # a thousand SKUs, each with far more stock (seed.SEED_QTY) than the run can take
 
 
@@ -67,9 +65,9 @@ async def run(bench: Bench) -> tuple[Table, list[tuple[str, float]], list[Check]
         if not ready:
             continue
         beside = f"scan_tx_beside_{label.removesuffix('_sat')}"
-        elapsed = await _take_turns(bench, {"scan": (label, _scanner(label, dict((h.device, w) for h, w in ready))),
-                                            "tx": (beside, repeat(beside, "POST", "/api/scan/_bench/tx"))},
-                                    [h for h, _ in ready])
+        busy = [h for h, _ in ready]
+        elapsed = await bench.take_turns((label, _scanner(label, dict((h.device, w) for h, w in ready)), busy),
+                                         (beside, repeat(beside, "POST", "/api/scan/_bench/tx"), busy))
         tx = bench.stats.summary(beside, elapsed[beside])
         summary = bench.stats.summary(label, elapsed[label])
         table.rows.append(latency_row(beside, tx))
@@ -104,29 +102,6 @@ async def _open_check(hand: Handheld, i: int) -> tuple[str, str] | None:
     check = opened.json()
     [line] = check["lines"]
     return f"/api/scan/verifications/{check['id']}", seed.barcode(line["sku"])
-
-
-async def _take_turns(bench: Bench, turns: dict, hands: list[Handheld]) -> dict[str, float]:
-    """Run the scan and transaction slices in ABBA order; seconds spent on each label.
-
-    A transaction slice lasts as long as the scan slice before it (the first, a quarter of a
-    ceiling phase); the cores each part used are averaged over a label's slices.
-    """
-    elapsed: dict[str, float] = {}
-    cores: dict[str, dict[str, float]] = {}
-    last_scan = bench.phase_seconds / 4
-    for turn in ABBA:
-        label, scenario = turns[turn]
-        run_ = await bench.phase(label, scenario, 600 if turn == "scan" else last_scan, hands=hands)
-        if turn == "scan":
-            last_scan = max(run_.elapsed, 0.5)
-        elapsed[label] = elapsed.get(label, 0.0) + run_.elapsed
-        for part, share in bench.cores.get(label, {}).items():
-            cores.setdefault(label, {}).setdefault(part, 0.0)
-            cores[label][part] += share * run_.elapsed
-    for label, seconds_by_part in cores.items():
-        bench.cores[label] = {part: used / elapsed[label] for part, used in seconds_by_part.items()}
-    return elapsed
 
 
 def _scanner(label: str, work: dict[str, tuple[str, str]]):  # type: ignore[no-untyped-def]
