@@ -12,7 +12,7 @@ import time
 
 from bench import seed
 from bench.context import Bench, seconds
-from bench.loadgen import Handheld
+from bench.loadgen import Handheld, repeat
 from bench.results import LATENCY_COLUMNS, Check, Section, Table, compare_counts, latency_row
 
 LOOKUP_HANDHELDS = 4
@@ -36,8 +36,10 @@ async def run(bench: Bench) -> Section:
         return section
     for statement, params in seed.statements(seed.RECEIVE_ALL):
         bench.sql(statement, params)
-    lookups = Table(f"Lookups, {LOOKUP_HANDHELDS} handhelds, by ledger size", LATENCY_COLUMNS + ["ledger rows"])
-    await _lookups(bench, lookups, section)
+    lookups = Table(f"Lookups, {LOOKUP_HANDHELDS} handhelds, by ledger size, each taking turns with the bare endpoint",
+                    LATENCY_COLUMNS + ["ledger rows"])
+    p50: dict[str, float] = {}
+    small = await _lookups(bench, lookups, section, p50)
     padding = LEDGER_TARGET - bench.sql("SELECT count(*) FROM stock.movements")[0][0]
     started = time.perf_counter()
     for statement, params in seed.statements(seed.PAD_LEDGER, rows=padding):
@@ -46,12 +48,9 @@ async def run(bench: Bench) -> Section:
     section.notes.append(f"ledger padded with {padding:,} rows in {time.perf_counter() - started:.1f} s "
                          "(INSERT ... SELECT generate_series, balances raised to match, then VACUUM ANALYZE "
                          "and a checkpoint, so the lookups at 1,000,000 do not pay for the writing)")
-    await _lookups(bench, lookups, section)
+    large = await _lookups(bench, lookups, section, p50)
     section.tables.append(lookups)
-    small, large = (float(lookups.rows[i][4]) for i in (0, 2))
-    section.ratios.append(("balances p50 at 1M ÷ at 10k ledger rows", large / small if small else 0.0))
-    small, large = (float(lookups.rows[i][4]) for i in (1, 3))
-    section.ratios.append(("items/lookup p50 at 1M ÷ at 10k ledger rows", large / small if small else 0.0))
+    section.ratios += lookup_ratios(p50, small, large)
     ledger_rows = bench.sql("SELECT count(*) FROM stock.movements")[0][0]
     moves = Table(f"Moves (POST /api/stock/moves), {len(bench.hands)} handhelds, ledger at {ledger_rows:,} rows",
                   LATENCY_COLUMNS)
@@ -69,6 +68,26 @@ async def run(bench: Bench) -> Section:
                                              _sent(bench.hands, label), _written(bench, label)))
     section.tables.append(moves)
     return section
+
+
+def lookup_ratios(p50: dict[str, float], small: str, large: str) -> list[tuple[str, float]]:
+    """p50 at 1M ÷ p50 at 10k for each lookup: as measured, and each divided by the bare endpoint's
+    p50 measured in turns with it (the machine's drift between the two sizes taken out).
+
+    `p50`: ms by label (`balances@10,000`, `bare beside balances@10,000`, ...); `small`, `large`: the sizes.
+    """
+    ratios = []
+    for name, label in (("balances", "balances"), ("lookup", "items/lookup")):
+        at_small, at_large = p50[f"{name}@{small}"], p50[f"{name}@{large}"]
+        bare_small, bare_large = p50[f"bare beside {name}@{small}"], p50[f"bare beside {name}@{large}"]
+        ratios.append((f"{label} p50 at 1M ÷ at 10k ledger rows", _share(at_large, at_small)))
+        ratios.append((f"{label} p50 at 1M ÷ at 10k ledger rows, each over the bare endpoint's p50 beside it",
+                       _share(_share(at_large, bare_large), _share(at_small, bare_small))))
+    return ratios
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
 
 
 async def ready_floor(bench: Bench) -> str:
@@ -106,7 +125,8 @@ async def _import(bench: Bench, variant: str) -> list:
             f"{took:.2f}", landed]
 
 
-async def _lookups(bench: Bench, table: Table, section: Section) -> None:
+async def _lookups(bench: Bench, table: Table, section: Section, p50: dict[str, float]) -> str:
+    """Both lookups at the ledger's present size, into `table` and `p50` (ms by label); the size's label."""
     rows = bench.sql("SELECT count(*) FROM stock.movements")[0][0]
     hands = bench.hands[:LOOKUP_HANDHELDS]
     for label, path, field in (("balances", lambda i: f"/api/stock/balances?sku={seed.sku_code(i)}", "items"),
@@ -122,11 +142,19 @@ async def _lookups(bench: Bench, table: Table, section: Section) -> None:
                 if answer.status == 200 and not answer.json().get(field):
                     empty.append(answer.body[:200])
 
-        run_ = await bench.phase(name, scenario, seconds("BENCH_LOOKUP_SECONDS", 5), hands)
-        table.rows.append(latency_row(name, bench.stats.summary(name, run_.elapsed)) + [f"{rows:,}"])
+        # The bare endpoint takes turns with the lookup: the machine's moment, measured beside it.
+        bare = f"bare beside {name}"
+        elapsed = await bench.take_turns((name, scenario, hands),
+                                         (bare, repeat(bare, "GET", "/api/stock/_bench/bare"), hands),
+                                         seconds("BENCH_LOOKUP_SECONDS", 5) / 4)
+        for label in (name, bare):
+            summary = bench.stats.summary(label, elapsed[label])
+            p50[label] = summary["p50_ms"]
+            table.rows.append(latency_row(label, summary) + [f"{rows:,}"])
         section.checks.append(Check(f"{name} answers list the stock", not empty,
                                     f"{len(empty)} empty answers, e.g. {empty[:1]}" if empty else
                                     f"{bench.stats.ok(name)} answers with stock"))
+    return f"{rows:,}"
 
 
 def _mover(label: str, pick_sku):  # type: ignore[no-untyped-def]
