@@ -119,11 +119,13 @@ class Stats:
 
     def __init__(self) -> None:
         self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.started: dict[str, list[float]] = defaultdict(list)   # when each was due (monotonic), as latencies
         self.statuses: dict[str, Counter] = defaultdict(Counter)
         self.refusals: dict[str, Counter] = defaultdict(Counter)   # label → error code of 4xx/5xx answers
 
     def add(self, label: str, seconds: float, status: int) -> None:
         self.latencies[label].append(seconds)
+        self.started[label].append(time.monotonic() - seconds)
         self.statuses[label][status] += 1
 
     def ok(self, label: str) -> int:
@@ -140,6 +142,12 @@ class Stats:
         for label in labels:
             statuses.update(self.statuses[label])
         return summarize("overall", [t for label in labels for t in self.latencies[label]], statuses, elapsed)
+
+
+    def latencies_since(self, since: float, labels: list[str]) -> list[float]:
+        """The latencies of the requests due at `since` or later (monotonic), over `labels`."""
+        return [latency for label in labels
+                for latency, due in zip(self.latencies[label], self.started[label], strict=True) if due >= since]
 
 
 def summarize(label: str, latencies: list[float], statuses: Counter, elapsed: float) -> dict[str, Any]:

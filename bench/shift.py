@@ -22,7 +22,7 @@ import os
 import random
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any
 
 from bench import chart, mix, operators, scan, seed, stock
 from bench.context import Bench, seconds
-from bench.loadgen import Handheld, Pace, ProtocolError, ShiftOver, Stats, own_cpu, percentile
+from bench.loadgen import Handheld, Pace, ProtocolError, ShiftOver, Stats, own_cpu, percentile, summarize
 from bench.printing import _label_checks
 from bench.results import PERCENTILE_COLUMNS, Check, Section, Table, compare_counts, percentiles_row
 
@@ -92,6 +92,7 @@ class Result:
     lag_max_ms: float
     cpu_share: float
     mismatched: int   # replays not answered as their first request was
+    second_half: dict[str, Any] | None = None   # the requests due in the run's second half: the shift under way
 
     def chart_row(self) -> dict[str, Any]:
         return {"handhelds": self.handhelds, "rate": self.rate, "p50_ms": self.overall["p50_ms"],
@@ -241,6 +242,7 @@ async def _drive_paced(bench: Bench, name: str, hands: list[Handheld], rate: flo
 
     print(f"  {name} ...", flush=True)
     window = asyncio.create_task(_generator_share(length))
+    began = time.monotonic()
     ran = await bench.phase(name, scenario, length, hands)
     cpu_share = window.result() if window.done() else ran.cpu_share   # all work ran out before the end
     window.cancel()
@@ -250,7 +252,9 @@ async def _drive_paced(bench: Bench, name: str, hands: list[Handheld], rate: flo
                   stats.overall(ran.elapsed, mix.SCAN_LABELS), sum(p.late for p in paces),
                   sum(p.missed() for p in paces), percentile(lags, 99) * 1000, (lags[-1] if lags else 0) * 1000,
                   cpu_share, sum(stats.statuses[label].total() for label in stats.statuses
-                                 if label.endswith("_mismatch")))
+                                 if label.endswith("_mismatch")),
+                  # Every handheld opens its first, heaviest round in the first period, all at once.
+                  summarize("second half", stats.latencies_since(began + length / 2, labels), Counter(), length / 2))
 
 
 async def _generator_alone(bench: Bench, count: int, rate: float, length: float) -> Result:
@@ -285,17 +289,23 @@ async def _generator_share(length: float) -> float:
 def _summary(results: list[Result], length: float) -> Table:
     table = Table(f"Open loop through the gateway, {length:.0f} s per run: latency from each request's due time",
                   ["handhelds", "each sends every", "due per s", "answered per s", "last answer after s", "p50 ms",
-                   "p95 ms", "p99 ms", "max ms", "pick/verify scans p99 ms", "late", "never sent", "non-2xx",
+                   "p95 ms", "p99 ms", "max ms", "second half p50 / p99 ms", "pick/verify scans p99 ms", "late",
+                   "never sent", "non-2xx",
                    "generator lag p99 / max ms", "generator CPU"])
     for r in results:
         total = r.overall["count"]
         table.rows.append([f"{r.handhelds:,}", f"{1 / r.rate:g} s", f"{r.handhelds * r.rate:,.0f}",
                            f"{r.overall['per_second']:.1f}", f"{r.elapsed:.1f}",
                            *(f"{r.overall[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")),
-                           f"{r.scans['p99_ms']:.1f}", f"{r.late:,} ({r.late / total if total else 0:.0%})",
+                           _half(r), f"{r.scans['p99_ms']:.1f}", f"{r.late:,} ({r.late / total if total else 0:.0%})",
                            f"{r.missed:,}", f"{sum(r.overall['errors'].values()):,}",
                            f"{r.lag_p99_ms:.1f} / {r.lag_max_ms:.1f}", f"{r.cpu_share:.2f}"])
     return table
+
+
+def _half(result: Result) -> str:
+    half = result.second_half
+    return f"{half['p50_ms']:.1f} / {half['p99_ms']:.1f}" if half and half["count"] else "-"
 
 
 def _alone_table(alone: Result) -> Table:

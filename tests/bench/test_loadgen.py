@@ -74,3 +74,17 @@ def test_ledger_check_fails_on_balance_without_movement(floor, engine):
     bench.sql("UPDATE stock.balances SET qty = 6 WHERE sku = 'BS-LEDGER'")
     caught = ledger_check(bench)
     assert not caught.ok and "1 balance rows differ" in caught.detail
+
+
+def test_latencies_since_keeps_the_requests_due_from_then_on():
+    """The shift's second half: a request counts by when it was due, not when its answer came."""
+    import time
+
+    stats = Stats()
+    stats.add("pick_scan", 0.600, 200)      # due 0.6 s ago: the start-of-shift queue
+    middle = time.monotonic() - 0.1
+    stats.add("pick_scan", 0.005, 200)      # due just now
+    stats.add("verify_scan", 0.008, 200)
+    stats.add("verify_scan", 0.900, 200)    # answered now, but due before `middle`
+    assert sorted(stats.latencies_since(middle, ["pick_scan", "verify_scan"])) == [0.005, 0.008]
+    assert stats.latencies_since(middle, ["receive"]) == []
