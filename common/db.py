@@ -127,11 +127,9 @@ def with_commit(s: Session, sql: str, params: dict[str, Any]) -> None:
     already taken) fails the commit, and everything rolls back as with any other error; a
     rollback drops the queue.
     """
+    # Begun now, so the queue is tied to this transaction: its end (commit or rollback) drops it.
     transaction = s.get_transaction() or s.begin()
-    queued = s.info.get("with_commit")
-    if queued is None or queued[0] is not transaction:
-        queued = s.info["with_commit"] = (transaction, [])
-    queued[1].append((sql, params))
+    s.info.setdefault("with_commit", (transaction, []))[1].append((sql, params))
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -144,7 +142,7 @@ def _drop_queued(s: Session, transaction: Any) -> None:
 @event.listens_for(Session, "before_commit")
 def _send_queued(s: Session) -> None:
     queued = s.info.pop("with_commit", None)
-    if not queued or queued[0] is not s.get_transaction():
+    if not queued:
         return
     s.flush()  # the ORM's pending rows first: a queued write may refer to them
     params: dict[str, Any] = {}

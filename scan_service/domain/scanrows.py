@@ -115,7 +115,7 @@ def save_pick(s: Session, walk: Walk) -> None:
     place, picked = walk.loaded
     if _place(walk) != place:
         with_commit(s, sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
-                                         "picker_name": walk.picker_name})
+                                           "picker_name": walk.picker_name})
     for task in walk.tasks:
         if task.picked != picked[task.id]:
             with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
