@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -144,9 +145,22 @@ def listing(s: Session, *, waybill: str | None, state: str | None, day: date | N
 
 def parcel(s: Session, waybill: str, *, lock: bool = False) -> list[Order]:
     """The orders shipping under one waybill (a merged parcel is several), main order first."""
+    return parcels(s, [waybill], lock=lock).get(waybill, [])
+
+
+def parcels(s: Session, waybills: Iterable[str], *, lock: bool = False,
+            besides: Iterable[str] = ()) -> dict[str, list[Order]]:
+    """The orders under each waybill in one statement, main order first; `besides`: order numbers left out."""
     # Locked in order-number order, as an import and a verification's completion lock them: two
     # transactions taking the same orders in different orders could deadlock.
-    query = select(Order).where(Order.waybill_no == waybill).order_by(Order.order_no)
+    query = select(Order).where(Order.waybill_no.in_(list(waybills))).order_by(Order.order_no)
+    besides = list(besides)
+    if besides:
+        query = query.where(Order.order_no.not_in(besides))
     if lock:
         query = query.with_for_update()
-    return sorted(s.scalars(query), key=lambda order: order.merge_into is not None)
+    found: dict[str, list[Order]] = {}
+    for order in s.scalars(query):
+        found.setdefault(order.waybill_no, []).append(order)
+    return {waybill: sorted(members, key=lambda order: order.merge_into is not None)
+            for waybill, members in found.items()}

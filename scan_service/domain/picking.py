@@ -131,19 +131,10 @@ def _with_merged(s: Session, found: list[Order]) -> list[Order]:
     parcel again (with its lines and notes) cost a pick start a fifth of its time.
     """
     waybills = {order.waybill_no for order in found if order.waybill_no}
-    if not waybills:
-        return list(found)
-    # Locked in order-number order, as orders.parcel locks them.
-    others = s.scalars(select(Order).where(Order.waybill_no.in_(waybills),
-                                           Order.order_no.not_in([order.order_no for order in found]))
-                       .order_by(Order.order_no).with_for_update())
-    by_waybill: dict[str, list[Order]] = {}
-    for order in others:
-        by_waybill.setdefault(order.waybill_no, []).append(order)
+    others = orders.parcels(s, waybills, lock=True, besides=[order.order_no for order in found]) if waybills else {}
     result = list(found)
     for order in found:
-        siblings = sorted(by_waybill.pop(order.waybill_no, []), key=lambda sibling: sibling.merge_into is not None)
-        result.extend(sibling for sibling in siblings if sibling.state == "printed")
+        result.extend(sibling for sibling in others.pop(order.waybill_no, []) if sibling.state == "printed")
     return result
 
 
