@@ -4,9 +4,8 @@ The first tests put the gateway in this process in front of an echo service over
 the same request through each door; the last ones talk to the live stack under gunicorn.
 """
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote, unquote, urlsplit
 
 import orjson
@@ -18,7 +17,7 @@ from werkzeug.test import Client
 import gateway
 from common import auth
 from common.auth import Identity, verify
-from common.testing import TEST_SECRETS, assert_error, free_port, identity_headers, wait_for
+from common.testing import TEST_SECRETS, assert_error, free_port, http_peer, identity_headers, wait_for
 from gateway.domain import sessions
 
 TTL = 3600
@@ -70,9 +69,7 @@ class EchoService(BaseHTTPRequestHandler):
 @pytest.fixture
 def doors(test_env, clean, redis_conn):
     """(fast lane, Flask door, headers of a logged-in stock manager, the echo's log) for one gateway."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoService)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = http_peer(EchoService)
     app = gateway.create_app({"service_urls": {"stock": url, "scan": url, "print": url}})
     token = sessions.open_session(redis_conn, STOCK_MANAGER, TTL)
     cache = app.extensions["session_cache"]

@@ -1,13 +1,12 @@
 """Forwarding: timeouts fit the call, and a slow service is a clear 503."""
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 import gateway
 from common.auth import Identity
-from common.testing import assert_error
+from common.testing import assert_error, http_peer
 from gateway.domain import sessions
 
 
@@ -30,9 +29,7 @@ class SlowService(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def slow_gateway(test_env, clean, redis_conn):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowService)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = http_peer(SlowService)
     app = gateway.create_app({"http_timeout_seconds": 0.2, "import_timeout_seconds": 5,
                               "service_urls": {"stock": url, "scan": url, "print": url}})
     token = sessions.open_session(redis_conn, Identity(badge="EDB_KG001", roles=("stock_manager",)), 60)
