@@ -74,7 +74,11 @@ class TcpDriver:
             raise PrinterOfflineError(f"no ~HS answer from {self.host}:{self.port} within {self.timeout:g}s") from exc
         except OSError as exc:
             raise PrinterOfflineError(f"connection to {self.host}:{self.port} lost: {exc.__class__.__name__}") from exc
-        return parse_host_status(answer)
+        try:
+            return parse_host_status(answer)
+        except PrinterOfflineError as exc:
+            # A printer that hangs up without answering reads as an empty answer: name it like every other fault.
+            raise PrinterOfflineError(f"{exc} from {self.host}:{self.port}") from exc
 
     def status(self) -> Status:
         deadline = time.monotonic() + self.timeout

@@ -66,3 +66,21 @@ def test_no_status_answer_within_the_timeout_is_offline():
         assert time.monotonic() - started < 1.5
     finally:
         printer.close()
+
+
+def test_a_printer_that_hangs_up_unanswered_is_offline_and_named():
+    """Reads the ~HS, then closes without a word: the reason names the printer, so the supervisor knows which one."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def hang_up() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(64)
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        with pytest.raises(PrinterOfflineError, match=rf"incomplete ~HS answer \(0 of 3 lines\) from 127\.0\.0\.1:{port}"):
+            TcpDriver("127.0.0.1", port, 2.0).send("job", b"^XA^XZ")
+    finally:
+        server.close()
