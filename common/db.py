@@ -1,15 +1,16 @@
-"""SQLAlchemy 2 engine and sessions; `transaction()` is the one place that commits.
+"""SQLAlchemy 2 engine and units of work; `unit()` / `transaction()` are the one place that commits.
 
-A request gets one session, opened on first use and closed at teardown. `transaction()` may be
-nested (the idempotency wrapper opens the outer one): only the outermost commits, so the key row
-and the effect it guards land together or not at all.
+A request gets one unit of work (one pooled connection, a Session on it only when the ORM is
+used), made on first use and closed at teardown. `unit()` and `transaction()` may be nested (the
+idempotency wrapper opens the outer one): only the outermost commits, so the key row and the
+effect it guards land together or not at all.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -18,7 +19,7 @@ from flask import Flask, current_app, g
 from psycopg import Cursor
 from sqlalchemy import ClauseElement, create_engine, event, text
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,46 +81,147 @@ def init_app(app: Flask, engine: Engine | None = None) -> None:
     engine = engine or make_engine(settings.database_url, application_name=settings.service)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(_close_unit)
 
 
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+def _close_unit(_exc: BaseException | None) -> None:
+    found = g.pop("db_unit", None)
+    if found is not None:
+        found.close()
 
 
 def engine() -> Engine:
     return current_app.extensions["db_engine"]
 
 
+class Unit:
+    """One unit of work: a pooled connection taken on first use, and a Session on it for the ORM.
+
+    A request (or a job) has one. The scan path runs its statements on the connection's psycopg
+    cursor and queues its writes (`with_commit`); when the ORM was not used, committing sends the
+    queue and commits the connection directly. SQLAlchemy's session transaction (begin, connection
+    lookup, commit events, close) costs a scan as much as two of its statements, and is paid only
+    by the code that loads or flushes ORM objects.
+    """
+
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+        self.depth = 0
+        self.queue: list[tuple[str, dict[str, Any]]] = []
+        self.after: list[Callable[[], Any]] = []
+        self._connection: Connection | None = None
+        self._cursor: Cursor | None = None
+        self._session: Session | None = None
+
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.sessions.kw["bind"].connect()
+        return self._connection
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self.sessions(bind=self.connection())
+            self._session.info["unit"] = self
+        return self._session
+
+    def cursor(self) -> Cursor:
+        if self._cursor is None:
+            self._cursor = self.connection().connection.driver_connection.cursor()
+        return self._cursor
+
+    def send_queued(self) -> None:
+        queued, self.queue = self.queue, []
+        if queued:
+            params: dict[str, Any] = {}
+            for number, (_sql, one) in enumerate(queued):
+                params.update({f"w{number}_{name}": value for name, value in one.items()})
+            self.cursor().execute(_one_statement(tuple(sql for sql, _params in queued)), params)
+
+    def commit(self) -> None:
+        s = self._session
+        # Objects changed since the last commit make no statement until flushed: they count as ORM use.
+        if s is not None and (s.in_transaction() or s.new or s.dirty or s.deleted):
+            s.commit()  # its before_commit hook flushes, then sends the queue
+        else:
+            self.send_queued()
+            if self._connection is not None:
+                self._connection.connection.driver_connection.commit()
+        actions, self.after = self.after, []
+        for action in actions:
+            action()
+
+    def rollback(self) -> None:
+        self.queue, self.after = [], []
+        if self._session is not None and self._session.in_transaction():
+            self._session.rollback()
+        if self._connection is not None and not self._connection.invalidated:
+            raw = self._connection.connection.driver_connection
+            if raw.broken or raw.closed:
+                self._connection.invalidate()  # PostgreSQL went away under the cursor: the pool makes a new one
+            else:
+                raw.rollback()  # the cursor's statements; no round trip when nothing is open
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()  # back to the pool
+        self._connection = self._cursor = self._session = None
+
+
+def _request_unit() -> Unit:
+    if "db_unit" not in g:
+        g.db_unit = Unit(current_app.extensions["db_sessionmaker"])
+    return g.db_unit
+
+
 def session() -> Session:
-    """This request's session, opened on first use."""
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
-        g.db_depth = 0
-    return g.db_session
+    """This request's session, on its unit of work's connection."""
+    return _request_unit().session()
+
+
+@contextmanager
+def unit() -> Iterator[Unit]:
+    """This request's unit of work; the outermost block commits, any exception rolls everything back.
+
+    For code that runs its statements on the cursor (`cursor`, `with_commit`): no Session is made.
+    """
+    found = _request_unit()
+    found.depth += 1
+    try:
+        yield found
+        if found.depth == 1:
+            found.commit()
+    except BaseException:
+        if found.depth == 1:
+            found.rollback()
+        raise
+    finally:
+        found.depth -= 1
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """Run a unit of work; the outermost block commits, any exception rolls everything back."""
-    s = session()
-    g.db_depth += 1
-    try:
-        yield s
-        if g.db_depth == 1:
-            s.commit()
-    except BaseException:
-        if g.db_depth == 1:
-            s.rollback()
-        raise
-    finally:
-        g.db_depth -= 1
+    """`unit()` with its Session, for code that uses the ORM."""
+    with unit() as found:
+        yield found.session()
 
 
-def with_commit(s: Session, sql: str, params: dict[str, Any]) -> None:
-    """Queue a write that nothing reads back in this transaction: it is sent when the session commits.
+# What the cursor helpers take: a unit of work, or a Session made by one.
+Rows = Unit | Session
+
+
+def _unit_of(rows: Rows) -> Unit:
+    if isinstance(rows, Unit):
+        return rows
+    found = rows.info.get("unit")
+    if found is None:
+        raise RuntimeError("a session made by common.db (transaction() or standalone()) is needed here")
+    return found
+
+
+def with_commit(rows: Rows, sql: str, params: dict[str, Any]) -> None:
+    """Queue a write that nothing reads back in this transaction: it is sent when the work commits.
 
     A scan's journal line, its counter and its idempotency key then reach PostgreSQL as one
     statement just before the COMMIT, instead of one round trip each. The queued writes must
@@ -127,28 +229,20 @@ def with_commit(s: Session, sql: str, params: dict[str, Any]) -> None:
     already taken) fails the commit, and everything rolls back as with any other error; a
     rollback drops the queue.
     """
-    # Begun now, so the queue is tied to this transaction: its end (commit or rollback) drops it.
-    transaction = s.get_transaction() or s.begin()
-    s.info.setdefault("with_commit", (transaction, []))[1].append((sql, params))
+    _unit_of(rows).queue.append((sql, params))
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _drop_queued(s: Session, transaction: Any) -> None:
-    queued = s.info.get("with_commit")
-    if queued is not None and queued[0] is transaction:
-        del s.info["with_commit"]
+def after_commit(rows: Rows, action: Callable[[], Any]) -> None:
+    """Run `action()` once this transaction has committed; a rollback drops it."""
+    _unit_of(rows).after.append(action)
 
 
 @event.listens_for(Session, "before_commit")
 def _send_queued(s: Session) -> None:
-    queued = s.info.pop("with_commit", None)
-    if not queued:
-        return
-    s.flush()  # the ORM's pending rows first: a queued write may refer to them
-    params: dict[str, Any] = {}
-    for number, (_sql, one) in enumerate(queued[1]):
-        params.update({f"w{number}_{name}": value for name, value in one.items()})
-    cursor(s).execute(_one_statement(tuple(sql for sql, _params in queued[1])), params)
+    found = s.info.get("unit")
+    if found is not None and found.queue:
+        s.flush()  # the ORM's pending rows first: a queued write may refer to them
+        found.send_queued()
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -168,15 +262,15 @@ def _one_statement(texts: tuple[str, ...]) -> str:
 @contextmanager
 def standalone(sessionmaker_: sessionmaker) -> Iterator[Session]:
     """A unit of work outside a request (jobs, scripts): commit on success, roll back on error."""
-    s = sessionmaker_()
+    found = Unit(sessionmaker_)
     try:
-        yield s
-        s.commit()
+        yield found.session()
+        found.commit()
     except BaseException:
-        s.rollback()
+        found.rollback()
         raise
     finally:
-        s.close()
+        found.close()
 
 
 def advisory_key(*parts: str) -> int:
@@ -201,20 +295,11 @@ def compiled(statement: ClauseElement) -> str:
     return str(statement.compile(dialect=psycopg_dialect(), compile_kwargs={"render_postcompile": True}))
 
 
-def cursor(s: Session) -> Cursor:
-    """A psycopg cursor on the session's own connection, inside its transaction (the session still commits).
-
-    One cursor serves a whole transaction; the next transaction, maybe on another pooled
-    connection, gets its own.
+def cursor(rows: Rows) -> Cursor:
+    """The psycopg cursor of the unit of work, inside its transaction (the unit still commits).
 
     For the few statements every scan runs (its key, its pick's lock, its journal line), where
     SQLAlchemy's execution and result layers cost twice the statement itself: about 85 µs of CPU
     against psycopg's 45 µs, per statement, measured on this stack.
     """
-    transaction = s.get_transaction()
-    held = s.info.get("cursor")
-    if transaction is not None and held is not None and held[0] is transaction:
-        return held[1]  # asking the session for its connection costs as much as a statement
-    found = s.connection().connection.driver_connection.cursor()
-    s.info["cursor"] = (s.get_transaction(), found)
-    return found
+    return _unit_of(rows).cursor()

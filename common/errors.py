@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, g, request
 from marshmallow import ValidationError as SchemaError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -116,7 +117,8 @@ def init_app(app: Flask) -> None:
         return error_response(status, code, None, {})
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError) -> Response:
+    @app.errorhandler(psycopg.OperationalError)  # from a statement run on the driver's cursor (common.db.cursor)
+    def _db_down(exc: Exception) -> Response:
         log.error("database unavailable: %s", exc.__class__.__name__)
         return error_response(503, "database_unavailable", None, {})
 

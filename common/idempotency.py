@@ -101,8 +101,8 @@ def run(view: Callable[[], Response], table: Table) -> Response:
     lock_and_read, stored_answer, store = _statements(table)
     lock = db.advisory_key(current_app.config["SETTINGS"].service, "idem", *names.values())
     try:
-        with db.transaction() as s:
-            locked, *row = db.cursor(s).execute(lock_and_read, names | {"lock": lock}).fetchone()
+        with db.unit() as work:
+            locked, *row = db.cursor(work).execute(lock_and_read, names | {"lock": lock}).fetchone()
             if not locked:
                 raise ConflictError(code="request_in_progress", details={"key": key})
             if row[0] is not None:
@@ -110,14 +110,14 @@ def run(view: Callable[[], Response], table: Table) -> Response:
             response = view()
             if response.status_code < 400:
                 headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-                db.with_commit(s, store, names | {"fingerprint": print_, "status": response.status_code,
+                db.with_commit(work, store, names | {"fingerprint": print_, "status": response.status_code,
                                                   "body": response.get_data(), "headers": Jsonb(headers)})
             return response
     except UniqueViolation as exc:
         if exc.diag.constraint_name != f"{table.name}_pkey":
             raise
-        with db.transaction() as s:
-            return _replay(db.cursor(s).execute(stored_answer, names).fetchone(), print_, key)
+        with db.unit() as work:
+            return _replay(db.cursor(work).execute(stored_answer, names).fetchone(), print_, key)
 
 
 def _replay(stored: tuple, print_: str, key: str) -> Response:

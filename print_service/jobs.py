@@ -16,9 +16,10 @@ from rq import Queue, Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job, JobStatus
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common import db
 from common.db import make_engine
 from common.jobs import enqueue_once
 from print_service.models import Printer, PrintJob
@@ -69,20 +70,7 @@ def withdraw(redis: Redis, job_ids: Iterable[str]) -> None:
 
 def after_commit(s: Session, action) -> None:  # type: ignore[no-untyped-def]
     """Run `action()` once the session's transaction has committed; dropped on rollback."""
-    if not s.info.get("after_commit_hooked"):
-        event.listen(s, "after_commit", _run_after_commit)
-        event.listen(s, "after_rollback", _drop_after_commit)
-        s.info["after_commit_hooked"] = True
-    s.info.setdefault("after_commit", []).append(action)
-
-
-def _run_after_commit(s: Session) -> None:
-    for action in s.info.pop("after_commit", []):
-        action()
-
-
-def _drop_after_commit(s: Session) -> None:
-    s.info.pop("after_commit", None)
+    db.after_commit(s, action)
 
 
 def requeue_stranded(sessions: sessionmaker, redis: Redis, older_than_s: int = 60) -> list[str]:

@@ -66,3 +66,23 @@ def test_openapi_lists_every_route(apps):
     assert doc["openapi"].startswith("3.")
     assert "post" in doc["paths"]["/api/stock/skus"]
     assert "stock.SkuIn" in doc["components"]["schemas"]
+
+
+def test_database_lost_under_the_drivers_cursor_is_503(test_env):
+    """A statement on psycopg's own cursor whose server went away answers 503 database_unavailable, as the ORM's do."""
+    import psycopg
+    from flask import Flask
+
+    from common import errors
+
+    app = Flask(__name__)
+    errors.init_app(app)
+
+    @app.get("/lost")
+    def lost():
+        with psycopg.connect(test_env["DATABASE_URL"]) as conn, psycopg.connect(test_env["DATABASE_URL"]) as killer:
+            killer.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+            conn.execute("SELECT 1")
+        return "unreachable"
+
+    assert_error(app.test_client().get("/lost"), 503, "database_unavailable")
