@@ -16,6 +16,7 @@ from stock_service.schemas.internal import (
     AllocationsOut,
     EmptyIn,
     InterceptIn,
+    ItemsIn,
     PickIn,
     PlanIn,
     ReturnIn,
@@ -46,11 +47,18 @@ def allocate(body: dict):
 @api.route("POST", "/allocations/batch", body=AllocationsIn, response=AllocationsOut, status=201, roles=FLOOR,
            errors=(404, 409, 422))
 def allocate_batch(body: dict):
-    """Promise stock to a basket's orders in one call: all of them or none; each repeats as one order does."""
+    """Promise stock to a basket's orders in one call: all of them or none; each repeats as one order does.
+
+    With `plan: true` the answer also carries the pick plan of all their lines, read after the
+    allocation in the same transaction.
+    """
     with transaction() as s:
         answers = orders.allocate_orders(s, body["orders"])
         changed = any(new for _, new in answers)
-        return {"allocations": [allocation for allocation, _ in answers]}, 201 if changed else 200
+        answer = {"allocations": [allocation for allocation, _ in answers]}
+        if body["plan"]:
+            answer["plan"] = orders.pick_plan(s, [line for order in body["orders"] for line in order["lines"]])
+        return answer, 201 if changed else 200
 
 
 @api.route("POST", "/allocations/<order_no>/release", body=EmptyIn, roles=FLOOR, errors=(404,))
@@ -65,6 +73,13 @@ def pick_plan(body: dict):
     """Pick tasks in walking order for a basket's orders (read-only)."""
     with transaction() as s:
         return orders.pick_plan(s, body["lines"])
+
+
+@api.route("POST", "/items", body=ItemsIn, roles=FLOOR, errors=(422,), idempotent=False)
+def items(body: dict):
+    """Name, picture and barcodes of the SKUs stock knows among those asked (read-only); unknown ones are left out."""
+    with transaction() as s:
+        return {"items": list(orders.describe(s, body["skus"]).values())}
 
 
 @api.route("POST", "/picks", body=PickIn, status=201, roles=FLOOR, errors=(404, 409, 422))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from biip import parse
 from biip.gs1_messages import GS1Message
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, lazyload
 
 from codes import gtin
 from common.errors import InvalidInputError
@@ -45,8 +45,11 @@ def candidates(code: str) -> list[str]:
 
 def resolve(s: Session, code: str) -> Sku | None:
     """The SKU a scanned code names: one of its barcodes (in any GTIN form), else its SKU code."""
-    forms = candidates(code)
-    owner = s.scalar(select(Barcode.sku).where(Barcode.code.in_(forms)).limit(1))
-    if owner is not None:
-        return s.get(Sku, owner)
-    return s.get(Sku, code)
+    return s.scalar(_RESOLVE, {"forms": candidates(code), "code": code})
+
+
+# One statement, built once: the barcode's owner if a barcode matches, else the SKU of that code.
+# Its barcodes load only when read (the item lookup): receiving, putaway and counts need the code.
+_RESOLVE = select(Sku).where(Sku.sku == func.coalesce(
+    select(Barcode.sku).where(Barcode.code.in_(bindparam("forms", expanding=True))).limit(1).scalar_subquery(),
+    bindparam("code"))).options(lazyload(Sku.barcodes))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,9 @@ def sku(s: Session, code: str, field: str = "sku") -> Sku:
     return found
 
 
+_KNOWN_SKUS = select(Sku.sku).where(Sku.sku.in_(bindparam("codes", expanding=True)))  # built once
+
+
 def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
     """Each (sku, field) names a known SKU; one statement for all, the first unknown one is the 404.
 
@@ -69,7 +72,7 @@ def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
     known = seen[1]
     codes = {code for code, _ in named} - known
     if codes:
-        known.update(s.scalars(select(Sku.sku).where(Sku.sku.in_(codes))))
+        known.update(s.scalars(_KNOWN_SKUS, {"codes": list(codes)}))
     for code, field in named:
         if code not in known:
             raise NotFoundError(code="unknown_sku", details={field: code})
@@ -79,7 +82,7 @@ def require_locations(s: Session, named: Iterable[tuple[str, str]]) -> dict[str,
     """Each (location, field) names a known location; answers whether each may go negative."""
     named = list(named)
     codes = {code for code, _ in named}
-    found = dict(s.execute(select(Location.code, Location.allow_negative).where(Location.code.in_(codes))).all())
+    found = dict(s.execute(_LOCATIONS, {"codes": list(codes)}).all())
     for code, field in named:
         if code not in found:
             raise NotFoundError(code="unknown_location", details={field: code})
@@ -98,10 +101,7 @@ def lock_balances(s: Session, keys: Iterable[tuple[str, str, str]]) -> dict[tupl
     # Rows are created in key order too: a racing insert of the same new key waits on ours, never in a cycle.
     s.execute(_MAKE_ROWS, {"skus": [k[0] for k in ordered], "locations": [k[1] for k in ordered],
                            "lots": [k[2] for k in ordered]})
-    rows = s.execute(select(Balance.id, Balance.sku, Balance.location, Balance.lot, Balance.qty)
-                     .where(tuple_(Balance.sku, Balance.location, Balance.lot).in_(ordered))
-                     .order_by(Balance.sku, Balance.location, Balance.lot)
-                     .with_for_update())
+    rows = s.execute(_LOCK_ROWS, {"keys": ordered})
     return {(r.sku, r.location, r.lot): [r.id, r.qty] for r in rows}
 
 
@@ -110,6 +110,15 @@ _MAKE_ROWS = text("INSERT INTO stock.balances (sku, location, lot, qty) SELECT k
                   "FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[]), CAST(:lots AS text[])) "
                   "AS k(sku, location, lot) ON CONFLICT (sku, location, lot) DO NOTHING")
 _SET_QTY = text("UPDATE stock.balances SET qty = :qty WHERE id = :id")
+# Built once, as every movement written runs them: building them cost about as much as running them.
+_LOCATIONS = select(Location.code, Location.allow_negative).where(Location.code.in_(bindparam("codes", expanding=True)))
+_LOCK_ROWS = (select(Balance.id, Balance.sku, Balance.location, Balance.lot, Balance.qty)
+              .where(tuple_(Balance.sku, Balance.location, Balance.lot).in_(bindparam("keys", expanding=True)))
+              .order_by(Balance.sku, Balance.location, Balance.lot)
+              .with_for_update())
+_BY_REFERENCE = (select(Movement).where(Movement.reference == bindparam("reference"),
+                                        Movement.type.in_(bindparam("types", expanding=True)))
+                 .order_by(Movement.id))
 
 
 def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None) -> list[Movement]:
@@ -151,8 +160,7 @@ def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None
 
 def by_reference(s: Session, reference: str, types: Iterable[str]) -> list[Movement]:
     """Movements already written for an internal reference (a pick, an order's shipment, a return)."""
-    return list(s.scalars(select(Movement).where(Movement.reference == reference, Movement.type.in_(list(types)))
-                          .order_by(Movement.id)))
+    return list(s.scalars(_BY_REFERENCE, {"reference": reference, "types": list(types)}))
 
 
 def last_movement_id(s: Session) -> int:

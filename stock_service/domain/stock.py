@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -75,9 +75,12 @@ def allocated_by_sku(s: Session, codes: list[str]) -> dict[str, int]:
     Only the held lines are read (a partial index): the cost follows the orders in progress, not
     every order ever shipped.
     """
-    return {sku: int(qty) for sku, qty in s.execute(
-        select(AllocationLine.sku, func.sum(AllocationLine.qty))
-        .where(AllocationLine.sku.in_(codes), AllocationLine.held).group_by(AllocationLine.sku))}
+    return {sku: int(qty) for sku, qty in s.execute(_ALLOCATED_BY_SKU, {"codes": codes})}
+
+
+_ALLOCATED_BY_SKU = (select(AllocationLine.sku, func.sum(AllocationLine.qty))
+                     .where(AllocationLine.sku.in_(bindparam("codes", expanding=True)), AllocationLine.held)
+                     .group_by(AllocationLine.sku))
 
 
 def in_transit_of(s: Session, sku: str) -> int:

@@ -35,6 +35,8 @@ class AllocationsIn(RequestSchema):
     """A basket's orders, each as `AllocationIn`; an order number at most once."""
 
     orders = fields.List(fields.Nested(AllocationIn), required=True, validate=validate.Length(min=1, max=100))
+    # The pick plan of all the orders' lines, in the same call: a pick start asks stock once.
+    plan = fields.Boolean(load_default=False)
 
     @validates_schema
     def _each_order_once(self, data: dict, **_kwargs: object) -> None:
@@ -45,6 +47,11 @@ class AllocationsIn(RequestSchema):
 
 class AllocationsOut(ResponseSchema):
     allocations = fields.List(fields.Nested(AllocationOut))
+    plan = fields.Raw()  # as `pick-plan` answers it, when asked for
+
+
+class ItemsIn(RequestSchema):
+    skus = fields.List(Name(), required=True, validate=LINES)
 
 
 class EmptyIn(RequestSchema):

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from common.testing import assert_error
 from stock_service.domain import stock
-from tests.stock_service.conftest import ledger_matches_balances, ok, setup_floor, stock_up
+from tests.stock_service.conftest import ean13, ledger_matches_balances, ok, setup_floor, stock_up
 
 SKUS = 8
 
@@ -104,6 +104,47 @@ def test_allocations_batch_promises_every_order(manager):
     single = ok(manager.post("/internal/allocations", {"order_no": "TB2", "lines": [
         {"sku": "S-1", "qty": 1}, {"sku": "S-2", "qty": 1}]}), 200)
     assert single == answer["allocations"][1]
+
+
+def test_allocations_batch_with_plan_answers_the_walk_in_the_same_call(manager):
+    """`plan: true` adds the pick plan of all the orders' lines, as pick-plan answers it."""
+    stocked(manager, skus=2, qty=3)
+    batch = {"orders": [{"order_no": "TB1", "lines": [{"sku": "S-2", "qty": 1}]},
+                        {"order_no": "TB2", "lines": [{"sku": "S-1", "qty": 1}, {"sku": "S-2", "qty": 1}]}],
+             "plan": True}
+    answer = ok(manager.post("/internal/allocations/batch", batch))
+    assert [a["order_no"] for a in answer["allocations"]] == ["TB1", "TB2"]
+    alone = ok(manager.post("/internal/pick-plan", {"lines": lines(1, 1) + lines(2, 1, qty=2)}), 200)
+    assert answer["plan"] == alone
+    assert [(t["seq"], t["sku"], t["qty"], t["barcodes"]) for t in alone["tasks"]] == [
+        (1, "S-1", 1, [ean13(1)]), (2, "S-2", 2, [ean13(2)])]
+    assert (available(manager, "S-1"), available(manager, "S-2")) == (2, 1)
+
+
+def test_allocations_batch_refused_carries_no_plan_and_holds_nothing(manager):
+    """A short batch asked for its plan is refused like any other: 409, nothing held."""
+    stocked(manager, skus=1, qty=1)
+    batch = {"orders": [{"order_no": "TB1", "lines": [{"sku": "S-1", "qty": 2}]}], "plan": True}
+    assert_error(manager.post("/internal/allocations/batch", batch), 409, "insufficient_stock")
+    assert available(manager, "S-1") == 1
+
+
+def test_items_names_the_known_skus_in_statements_that_do_not_grow(manager):
+    """A parcel's SKUs described in one call: name, picture, barcodes; an unknown SKU is left out."""
+    stocked(manager)
+    with statements(manager) as one:
+        ok(manager.post("/internal/items", {"skus": ["S-1"]}), 200)
+    with statements(manager) as eight:
+        answer = ok(manager.post("/internal/items", {"skus": [f"S-{n}" for n in range(SKUS, 0, -1)] + ["NOPE"]}),
+                    200)
+    assert len(eight) == len(one), (len(one), len(eight))
+    assert sorted((i["sku"], i["name"], i["barcodes"]) for i in answer["items"]) == sorted(
+        (f"S-{n}", f"商品 {n}", [ean13(n)]) for n in range(1, SKUS + 1))
+
+
+def test_items_bad_input_is_422(manager):
+    for body in ({}, {"skus": []}, {"skus": "S-1"}, {"skus": [""]}):
+        assert_error(manager.post("/internal/items", body), 422, "invalid_input")
 
 
 def test_allocations_batch_short_order_refuses_them_all(manager):
