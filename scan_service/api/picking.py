@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from codes.recognize import recognize
 from common.auth import Identity, current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api
 from common.errors import InvalidInputError
 from scan_service.api.support import idempotency_key, message, stock
@@ -45,8 +45,8 @@ def get_pick(pick_id: int):
 @api.route("POST", "/picks/<int:pick_id>/scan", body=CodeIn, response=PickScanOut, roles=PICKERS, errors=(404, 409))
 def scan_pick(pick_id: int, body: dict):
     """A bin sets the location, an item picks one unit. Leads to: next bin, next item, or done."""
-    with transaction() as s:
-        answer = picking.scan(s, current(), pick_id, body["code"], stock())
+    with unit() as work:
+        answer = picking.scan(work, current(), pick_id, body["code"], stock())
     kind = answer["scan"]["kind"]
     key = f"scan_ok_{kind}" if answer["result"] == "ok" and kind in ("bin", "badge") else f"scan_{answer['result']}"
     if answer["result"] == "ok" and answer["done"]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Blueprint
 
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api
 from scan_service.api.support import enqueue_shipments, message, stock
 from scan_service.domain import orders, verify
-from scan_service.models import Verification
+from scan_service.models import Order, Verification
 from scan_service.schemas.floor import VerificationOut, VerifyScanIn, VerifyScanOut, VerifyShortIn, WaybillIn
 from scan_service.schemas.orders import NoteOut
 
@@ -22,7 +22,9 @@ VERIFIERS = ("verifier", "supervisor")
 
 
 def _view(s, verification: Verification) -> dict:
-    parcel = [orders.get(s, no) for no in verification.orders]
+    # The parcel's orders are in the session already when the verification was just opened or
+    # completed: Session.get answers those without a statement (and without loading their lines again).
+    parcel = [s.get(Order, no) for no in verification.orders]
     notes = orders.sorted_notes([note for order in parcel for note in order.notes])
     alerts = [{"code": "buyer_note", "order_no": n.order_no, "text": n.text} for n in notes if n.kind == "buyer"]
     alerts += [{"code": "unpaid_allowed", "order_no": o.order_no} for o in parcel if not o.paid]
@@ -56,8 +58,8 @@ def get_verification(verification_id: int):
            roles=VERIFIERS, errors=(404, 409))
 def scan_item(verification_id: int, body: dict):
     """One item (or qty): a green row, or a red row that changes no count. Leads to: next item or complete."""
-    with transaction() as s:
-        answer = verify.scan_item(s, current(), verification_id, body["code"], body["qty"], stock())
+    with unit() as work:
+        answer = verify.scan_item(work, current(), verification_id, body["code"], body["qty"], stock())
     return answer | {"message": message("scan_complete" if answer["complete"] and answer["result"] == "ok"
                                         else f"scan_{answer['result']}")}
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
-from common.db import compiled, with_commit
+from common.db import Rows, compiled, with_commit
 from scan_service.models import Event
 
 
@@ -28,8 +28,8 @@ _COLUMNS = ("kind", "operator", "operator_name", "device", "detail", "order_no",
 _APPEND = compiled(insert(Event.__table__).values({name: bindparam(name) for name in _COLUMNS}))
 
 
-def append(s: Session, actor: Identity, kind: str, **fields: Any) -> None:
-    """`record` without an ORM object, for the scan path: the event is written at once."""
+def append(s: Rows, actor: Identity, kind: str, **fields: Any) -> None:
+    """`record` without an ORM object: the event goes to PostgreSQL with the commit's one statement."""
     row = dict.fromkeys(_COLUMNS) | {"qty": 0} | fields
     row |= {"kind": kind, "operator": actor.badge, "operator_name": actor.name, "device": actor.device,
             "detail": Jsonb(row.get("detail") or {})}

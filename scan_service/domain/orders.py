@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from common.auth import Identity
 from common.errors import ConflictError, NotFoundError, ServiceUnavailableError
@@ -48,6 +48,19 @@ def get(s: Session, order_no: str, *, lock: bool = False) -> Order:
     if order is None:
         raise NotFoundError(code="unknown_order", details={"order_no": order_no})
     return order
+
+
+def locked(s: Session, order_nos: list[str]) -> list[Order]:
+    """These orders, locked in one statement in order-number order (as imports and verifications lock
+    them, so no two transactions wait on each other in a cycle), with their lines; notes load only if read.
+    """
+    query = (select(Order).where(Order.order_no.in_(order_nos)).order_by(Order.order_no)
+             .options(lazyload(Order.notes)).with_for_update())
+    found = {order.order_no: order for order in s.scalars(query)}
+    for order_no in order_nos:
+        if order_no not in found:
+            raise NotFoundError(code="unknown_order", details={"order_no": order_no})
+    return [found[order_no] for order_no in order_nos]
 
 
 def add_note(s: Session, actor: Identity, order_no: str, text: str) -> OrderNote:

@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from codes.recognize import recognize
 from common.auth import Identity
+from common.db import Rows
 from common.errors import ConflictError, InvalidInputError, NotFoundError
 from common.http import ServiceError
 from scan_service.domain import journal, orders, scanrows
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stock: Stock,
-          picker: Identity | None = None, max_orders: int = DEFAULT_BATCH) -> Pick:
+          picker: Identity | None = None, max_orders: int = DEFAULT_BATCH) -> scanrows.Started:
     """Bind basket and picker, claim the orders, allocate their stock and plan the walk."""
     scan = recognize(basket)
     if scan.kind != "basket":
@@ -37,47 +38,35 @@ def start(s: Session, actor: Identity, basket: str, refs: list[str] | None, stoc
     if not claimed:
         raise ConflictError(code="no_waiting_orders", details={})
     allocated = [order.order_no for order in claimed]
-    _allocate(stock, claimed)
+    plan = _allocate(stock, claimed)
+    # Each task carries its item's name, picture and barcodes: the scans match them without
+    # asking stock again.
     try:
-        pick = Pick(basket=basket, picker=worker.badge, picker_name=worker.name, state="open", orders=allocated)
-        s.add(pick)
-        s.flush()
-        plan = stock.pick_plan(orders.merged_lines([{"sku": ln.sku, "qty": ln.qty}
-                                                    for o in claimed for ln in o.lines]), f"plan:{pick.id}")
+        pick = scanrows.start_pick(s, basket, worker.badge, worker.name, allocated, plan)
+    except UniqueViolation as exc:
+        _release(stock, allocated)
+        if exc.diag.constraint_name == "uq_picks_open_basket":  # another picker took it at the same moment
+            raise ConflictError(code="basket_in_use", details={"basket": basket}) from exc
+        raise
     except Exception:
         _release(stock, allocated)
         raise
-    items: dict[str, dict[str, Any]] = {}
-    for seq, task in enumerate(plan, start=1):
-        if task["sku"] not in items:
-            # A plan carries each item's barcodes; a stock_service of before that is asked per SKU.
-            items[task["sku"]] = task if "barcodes" in task else _item(stock, task["sku"])
-        pick.tasks.append(PickTask(seq=task.get("seq", seq), location=task["location"], sku=task["sku"],
-                                   name=task.get("name") or items[task["sku"]].get("name", task["sku"]),
-                                   image_url=task.get("image_url"), qty=task["qty"],
-                                   barcodes=list(items[task["sku"]].get("barcodes", []))))
     for order in claimed:
-        order.state, order.allocated, order.basket = "picking", True, basket
-        journal.record(s, worker, "pick_started", order_no=order.order_no, pick_id=pick.id,
+        journal.append(s, worker, "pick_started", order_no=order.order_no, pick_id=pick.id,
                        detail={"basket": basket, "started_by": actor.badge})
-    try:
-        s.flush()
-    except IntegrityError as exc:  # another picker took this basket at the same moment
-        _release(stock, allocated)
-        raise ConflictError(code="basket_in_use", details={"basket": basket}) from exc
     return pick
 
 
-def _allocate(stock: Stock, claimed: list[Order]) -> None:
-    """The basket's orders in one call to stock, all or none.
+def _allocate(stock: Stock, claimed: list[Order]) -> list[dict[str, Any]]:
+    """The basket's orders in one call to stock, all or none; the tasks of their pick plan.
 
     A refusal (an answer with an error) leaves nothing held. No answer at all leaves it unknown,
     so every order is released, which is harmless for one never allocated.
     """
     try:
-        stock.allocate_orders([{"order_no": order.order_no,
-                                "lines": [{"sku": line.sku, "qty": line.qty} for line in order.lines]}
-                               for order in claimed])
+        answer = stock.allocate_orders([{"order_no": order.order_no,
+                                         "lines": [{"sku": line.sku, "qty": line.qty} for line in order.lines]}
+                                        for order in claimed], plan=True)
     except ServiceError as exc:
         if exc.code == "insufficient_stock":
             raise ConflictError(code="insufficient_stock", details=exc.details) from exc
@@ -85,13 +74,7 @@ def _allocate(stock: Stock, claimed: list[Order]) -> None:
     except Exception:
         _release(stock, [order.order_no for order in claimed])
         raise
-
-
-def _item(stock: Stock, sku: str) -> dict[str, Any]:
-    try:
-        return stock.sku(sku) or {}
-    except Exception:  # noqa: BLE001 - barcodes are a convenience; the SKU code still matches
-        return {}
+    return answer["plan"]["tasks"]
 
 
 def _release(stock: Stock, order_nos: list[str]) -> None:
@@ -102,16 +85,21 @@ def _release(stock: Stock, order_nos: list[str]) -> None:
             log.warning("allocation of %s not released; stock's release is idempotent, retry later", order_no)
 
 
+# A pick reads an order's notes only to let an unpaid one through (domain rule 4): they load when read.
+_WITHOUT_NOTES = lazyload(Order.notes)
+
+
 def _claim(s: Session, refs: list[str] | None, max_orders: int) -> list[Order]:
     """The orders for this basket, locked; given as order numbers or waybills, or the next waiting."""
     if not refs:
         query = (select(Order).where(Order.state == "printed").order_by(Order.created_at, Order.order_no)
-                 .limit(max_orders).with_for_update(skip_locked=True))
+                 .limit(max_orders).options(_WITHOUT_NOTES).with_for_update(skip_locked=True))
         found = [o for o in s.scalars(query) if o.paid or allows_unpaid(o.notes)]
         return _with_merged(s, found)
     found: list[Order] = []
     for ref in dict.fromkeys(refs):
-        order = s.execute(select(Order).where(Order.order_no == ref).with_for_update()).scalar_one_or_none()
+        order = s.execute(select(Order).where(Order.order_no == ref).options(_WITHOUT_NOTES)
+                          .with_for_update()).scalar_one_or_none()
         matches = [order] if order is not None else orders.parcel(s, recognize(ref, "waybill").value, lock=True)
         if not matches:
             raise NotFoundError(code="unknown_order", details={"order": ref})
@@ -161,7 +149,7 @@ def _done(pick: Pick) -> bool:
     return _next_task(pick) is None
 
 
-def scan(s: Session, actor: Identity, pick_id: int, code: str, stock: Stock) -> dict[str, Any]:
+def scan(s: Rows, actor: Identity, pick_id: int, code: str, stock: Stock) -> dict[str, Any]:
     """A bin code sets where the picker stands; an item code picks one unit there."""
     pick = scanrows.lock_pick(s, pick_id)
     if pick is None:
@@ -266,8 +254,7 @@ def complete(s: Session, actor: Identity, pick_id: int, stock: Stock) -> Pick:
     worker = pick_worker(pick, actor)
     at = orders.now(s)
     any_short = False
-    for order_no in pick.orders:
-        order = orders.get(s, order_no, lock=True)
+    for order in orders.locked(s, pick.orders):
         served = all(available.get(line.sku, 0) >= line.qty for line in order.lines)
         for line in order.lines:
             available[line.sku] = available.get(line.sku, 0) - min(line.qty, available.get(line.sku, 0))
@@ -276,8 +263,9 @@ def complete(s: Session, actor: Identity, pick_id: int, stock: Stock) -> Pick:
         order.state = "picked" if served else "short"
         order.picked_at = at
         any_short = any_short or not served
-        journal.record(s, worker, "picked" if served else "pick_short_order", order_no=order_no, pick_id=pick.id,
-                       qty=sum(line.qty for line in order.lines) if served else 0, detail={"basket": pick.basket})
+        journal.append(s, worker, "picked" if served else "pick_short_order", order_no=order.order_no,
+                       pick_id=pick.id, qty=sum(line.qty for line in order.lines) if served else 0,
+                       detail={"basket": pick.basket})
     pick.state = "short" if any_short or any(t.short for t in pick.tasks) else "picked"
     pick.completed_at = at
     s.flush()

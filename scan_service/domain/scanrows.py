@@ -13,16 +13,18 @@ as one statement before the COMMIT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, func, insert, select, update
 
-from common.db import compiled, cursor, with_commit
-from scan_service.models import Pick, PickTask, Verification, VerificationLine
+from common.db import Rows, compiled, cursor, with_commit
+from scan_service.models import Order, Pick, PickTask, Verification, VerificationLine
 
-TASKS, LINES = PickTask.__table__, VerificationLine.__table__
+TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
 
 
 @dataclass
@@ -53,6 +55,21 @@ class Walk:
 
 
 @dataclass
+class Started:
+    """A pick as its start answers it (PickOut): written as rows, not flushed as ORM objects."""
+
+    id: int
+    basket: str
+    picker: str
+    picker_name: str
+    orders: list[str]
+    created_at: datetime
+    tasks: list[Task]
+    state: str = "open"
+    location: str | None = None
+
+
+@dataclass
 class Line:
     id: int
     sku: str
@@ -77,7 +94,7 @@ def _columns(table, cls) -> list:  # type: ignore[no-untyped-def]
 
 @cache
 def _statements() -> dict[str, str]:
-    """Compiled once and run on the session's psycopg cursor (common.db.cursor): a scan compiles nothing."""
+    """Compiled once and run on the unit of work's psycopg cursor (common.db.cursor): a scan compiles nothing."""
     picks, checks = Pick.__table__, Verification.__table__
     statements = {
         "pick": select(*_columns(picks, Walk)).where(picks.c.id == bindparam("id")).with_for_update(),
@@ -90,11 +107,48 @@ def _statements() -> dict[str, str]:
         "lines": select(*_columns(LINES, Line)).where(LINES.c.verification_id == bindparam("id"))
         .order_by(LINES.c.id),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
+        "new_pick": insert(picks).values({name: bindparam(name) for name in _NEW_PICK})
+        .returning(picks.c.id, picks.c.created_at),
+        "orders_picking": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
+        .values(state=bindparam("state"), allocated=bindparam("allocated"), basket=bindparam("basket")),
     }
-    return {name: compiled(statement) for name, statement in statements.items()}
+    return {name: compiled(statement) for name, statement in statements.items()} | {"new_tasks": _NEW_TASKS}
 
 
-def lock_pick(s: Session, pick_id: int) -> Walk | None:
+_NEW_PICK = ("basket", "picker", "picker_name", "state", "orders")
+# A pick's tasks in one statement however many: one JSON array of them, read back as rows.
+_NEW_TASKS = (
+    "INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, image_url, barcodes, qty, picked, short) "
+    "SELECT %(pick_id)s, t.seq, t.location, t.sku, t.name, t.image_url, t.barcodes, t.qty, 0, 0 "
+    "FROM jsonb_to_recordset(%(tasks)s) AS t(seq int, location text, sku text, name text, image_url text, "
+    "barcodes jsonb, qty int) RETURNING id, seq")
+
+
+def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list[str],
+               plan: list[dict[str, Any]]) -> Started:
+    """Write a new pick, its tasks in walking order, and its orders' move to `picking`, in three statements.
+
+    The orders' update goes with the commit's one statement; a second open pick of the same
+    basket fails the first statement (the open-basket unique index).
+    """
+    rows, sql = cursor(s), _statements()
+    pick_id, created_at = rows.execute(sql["new_pick"], {"basket": basket, "picker": picker,
+                                                         "picker_name": picker_name, "state": "open",
+                                                         "orders": Jsonb(orders)}).fetchone()
+    tasks = [Task(id=0, seq=task.get("seq", seq), location=task["location"], sku=task["sku"],
+                  name=task.get("name") or task["sku"], image_url=task.get("image_url"),
+                  barcodes=list(task.get("barcodes", [])), qty=task["qty"], picked=0, short=0)
+             for seq, task in enumerate(plan, start=1)]
+    ids = dict((seq, task_id) for task_id, seq in rows.execute(
+        sql["new_tasks"], {"pick_id": pick_id, "tasks": Jsonb([asdict(task) for task in tasks])}))
+    for task in tasks:
+        task.id = ids[task.seq]
+    with_commit(s, sql["orders_picking"], {"order_nos": orders, "basket": basket, "state": "picking",
+                                           "allocated": True})
+    return Started(pick_id, basket, picker, picker_name, orders, created_at, tasks)
+
+
+def lock_pick(s: Rows, pick_id: int) -> Walk | None:
     rows, sql = cursor(s), _statements()
     row = rows.execute(sql["pick"], {"id": pick_id}).fetchone()
     if row is None:
@@ -109,7 +163,7 @@ def _place(walk: Walk) -> tuple:
     return walk.location, walk.picker, walk.picker_name
 
 
-def save_pick(s: Session, walk: Walk) -> None:
+def save_pick(s: Rows, walk: Walk) -> None:
     """Write what the scan changed: the pick's place or picker, the tasks' picked counts."""
     sql = _statements()
     place, picked = walk.loaded
@@ -121,7 +175,7 @@ def save_pick(s: Session, walk: Walk) -> None:
             with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
 
 
-def lock_check(s: Session, verification_id: int) -> Check | None:
+def lock_check(s: Rows, verification_id: int) -> Check | None:
     rows, sql = cursor(s), _statements()
     row = rows.execute(sql["check"], {"id": verification_id}).fetchone()
     if row is None:
@@ -129,5 +183,5 @@ def lock_check(s: Session, verification_id: int) -> Check | None:
     return Check(*row, lines=[Line(*line) for line in rows.execute(sql["lines"], {"id": verification_id})])
 
 
-def save_line(s: Session, line: Line) -> None:
+def save_line(s: Rows, line: Line) -> None:
     with_commit(s, _statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})

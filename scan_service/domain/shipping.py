@@ -23,7 +23,9 @@ def add(s: Session, actor: Identity, order: Order) -> ShipmentOutbox:
     existing = s.scalars(select(ShipmentOutbox).where(ShipmentOutbox.order_no == order.order_no)).first()
     if existing is not None:
         return existing
-    row = ShipmentOutbox(order_no=order.order_no, basket=order.basket or _basket_of(s, order.order_no),
+    # An order never picked (packed straight off the shelf) has no basket to look for.
+    basket = order.basket or (_basket_of(s, order.order_no) if order.picked_at is not None else None)
+    row = ShipmentOutbox(order_no=order.order_no, basket=basket,
                          lines=[{"sku": line.sku, "qty": line.qty} for line in order.lines],
                          identity=actor.as_dict(), state="pending")
     s.add(row)

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from codes.recognize import Scan, recognize
 from common.auth import Identity
+from common.db import Rows
 from common.errors import ConflictError, NotFoundError
-from common.http import ServiceError
 from scan_service.domain import journal, orders, scanrows, shipping
 from scan_service.domain.stock import Stock
 from scan_service.models import Order, OrderNote, Pick, PickTask, Verification, VerificationLine
@@ -32,21 +32,23 @@ def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Veri
     if not parcel:
         raise NotFoundError(code="unknown_waybill", details={"waybill": waybill})
     _refuse_blocked(parcel)
+    expected = _expected(parcel)
+    # Only an order that went into a basket was picked: one packed straight off the shelf has no pick to read.
+    known = _picked_items(s, [o.order_no for o in parcel if o.basket])
+    missing = [sku for sku in expected if sku not in known]
+    if missing:
+        known |= _items(stock, missing)
+    lines = [VerificationLine(sku=sku, name=known.get(sku, {}).get("name", sku), expected=qty,
+                              barcodes=list(known.get(sku, {}).get("barcodes", []))) for sku, qty in expected.items()]
     verification = Verification(waybill=key, verifier=actor.badge, verifier_name=actor.name, state="open",
-                                orders=[o.order_no for o in parcel])
+                                orders=[o.order_no for o in parcel], lines=lines)
     s.add(verification)
-    reachable = [True]
-    picked = _picked_items(s, [o.order_no for o in parcel])
-    for sku, qty in _expected(parcel).items():
-        item = picked.get(sku) or _item(stock, sku, reachable)
-        verification.lines.append(VerificationLine(sku=sku, name=item.get("name", sku), expected=qty,
-                                                   barcodes=list(item.get("barcodes", []))))
     s.flush()
+    at = orders.now(s)
     for order in parcel:
-        order.verified_at = orders.now(s)
-        journal.record(s, actor, "verification_opened", order_no=order.order_no, verification_id=verification.id,
+        order.verified_at = at
+        journal.append(s, actor, "verification_opened", order_no=order.order_no, verification_id=verification.id,
                        detail={"waybill": key})
-    s.flush()
     return verification
 
 
@@ -56,6 +58,8 @@ def _picked_items(s: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]
     Saves the packing table one call to stock_service per SKU. An item whose pick had no barcodes
     (stock was away when the walk was planned) is left out, so it is asked of stock again.
     """
+    if not order_nos:
+        return {}
     query = (select(PickTask.sku, PickTask.name, PickTask.barcodes).join(Pick, Pick.id == PickTask.pick_id)
              .where(Pick.orders.has_any(array(order_nos))).order_by(Pick.id.desc()))
     found: dict[str, dict[str, Any]] = {}
@@ -65,20 +69,14 @@ def _picked_items(s: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]
     return found
 
 
-def _item(stock: Stock, sku: str, reachable: list[bool]) -> dict[str, Any]:
-    """Name and barcodes of a SKU; while stock_service is away the SKU code alone still matches.
+def _items(stock: Stock, skus: list[str]) -> dict[str, dict[str, Any]]:
+    """Name and barcodes of these SKUs, in one call; while stock_service is away the SKU codes alone still match.
 
-    `reachable` is shared across one parcel's lines: after one failed call the others are not tried,
-    so a down stock_service costs the packing table one timeout, not one per line.
+    A failed call costs the packing table one timeout, not one per line.
     """
-    if not reachable[0]:
-        return {}
     try:
-        return stock.sku(sku) or {}
-    except ServiceError:
-        return {}
-    except Exception:  # noqa: BLE001 - stock unreachable: verification goes on with SKU codes
-        reachable[0] = False
+        return stock.items(skus)
+    except Exception:  # noqa: BLE001 - stock unreachable or refusing: verification goes on with SKU codes
         return {}
 
 
@@ -131,7 +129,7 @@ def match(lines: list[Any], scan: Scan) -> Any | None:
     return None
 
 
-def scan_item(s: Session, actor: Identity, verification_id: int, code: str, qty: int,
+def scan_item(s: Rows, actor: Identity, verification_id: int, code: str, qty: int,
               stock: Stock) -> dict[str, Any]:
     """One item (or `qty` of them) into the parcel; a wrong item is a red row that counts nothing."""
     verification = scanrows.lock_check(s, verification_id)
@@ -177,7 +175,7 @@ def complete(s: Session, actor: Identity, verification_id: int) -> tuple[Verific
     verification = get(s, verification_id, lock=True)
     # The orders' row locks serialise two verifiers finishing the same parcel: one ships it,
     # the other finds it shipped.
-    parcel = [orders.get(s, no, lock=True) for no in sorted(verification.orders)]
+    parcel = orders.locked(s, sorted(verification.orders))
     if verification.state == "shipped":
         return verification, []
     _require_open(verification)
@@ -194,9 +192,9 @@ def complete(s: Session, actor: Identity, verification_id: int) -> tuple[Verific
     for order in parcel:
         order.state = "shipped"
         order.shipped_at = at
-        journal.record(s, actor, "verified", order_no=order.order_no, verification_id=verification.id,
+        journal.append(s, actor, "verified", order_no=order.order_no, verification_id=verification.id,
                        qty=sum(line.qty for line in order.lines))
-        journal.record(s, actor, "shipped", order_no=order.order_no, verification_id=verification.id)
+        journal.append(s, actor, "shipped", order_no=order.order_no, verification_id=verification.id)
         outbox_ids.append(shipping.add(s, actor, order).id)
     verification.state = "shipped"
     verification.completed_at = at

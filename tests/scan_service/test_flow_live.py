@@ -396,3 +396,35 @@ def test_flow_verification_knows_picked_items_without_stock(floor, live, crew):
         assert (scan["result"], scan["line"]["sku"]) == ("ok", "MUG-01")
     finally:
         live.start("stock")
+
+
+def test_flow_two_pickers_racing_for_one_basket_one_wins_the_other_holds_nothing(floor, crew):
+    """Two starts on the same basket at the same moment: one pick, one 409 basket_in_use, and the
+    loser's order waits again with no stock promised to it."""
+    supervisor, picker, _verifier = crew
+    other = floor.login("picker", badge="EDB_PH002", device="HH-02")
+    for round_ in range(3):
+        numbers = [f"TB2026RACE{round_}{n}" for n in (1, 2)]
+        for n, number in enumerate(numbers):
+            ok(call(supervisor, floor, "POST", "/api/scan/orders",
+                    ORDER | {"order_no": number, "waybill_no": f"SF98765432{round_}{n}"}), 201)
+        basket = f"BK-3{round_}0"
+        gate, answers = threading.Barrier(2), {}
+
+        def start(http, number: str) -> None:
+            gate.wait()
+            answers[number] = call(http, floor, "POST", "/api/scan/picks", {"basket": basket, "orders": [number]})
+
+        threads = [threading.Thread(target=start, args=(http, number))
+                   for http, number in zip((picker, other), numbers, strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        statuses = sorted(answer.status_code for answer in answers.values())
+        assert statuses == [201, 409], {n: (a.status_code, a.text) for n, a in answers.items()}
+        [loser] = [n for n, a in answers.items() if a.status_code == 409]
+        assert_error(answers[loser], 409, "basket_in_use")
+        assert ok(call(supervisor, floor, "GET", f"/api/scan/orders/{loser}"))["state"] == "printed"
+        held = ok(call(supervisor, floor, "GET", "/api/stock/skus/MUG-01/availability"))["allocated"]
+        assert held == round_ + 1, held  # one unit of MUG-01 per winning pick so far
