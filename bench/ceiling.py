@@ -95,7 +95,8 @@ async def _measure(bench: Bench, title: str, suffix: str) -> Section:
     gateway = bench.ceiling["gateway_bare"]
     for service in ("stock", "scan"):
         bare, direct = bench.ceiling[f"{service}_bare"], bench.ceiling[f"{service}_direct"]
-        section.ratios.append((f"{service} hop: bare through the gateway ÷ bare direct on the service",
+        spread = bench.spread(f"{service}_bare", f"{service}_direct")
+        section.ratios.append((f"{service} hop: bare through the gateway ÷ bare direct on the service{spread}",
                                bare / direct if direct else 0.0))
         section.ratios.append((f"{service} bare ÷ gateway bare", bare / gateway))
         section.ratios.append((f"{service} tx ÷ {service} bare", bench.ceiling[f"{service}_tx"] / bare))

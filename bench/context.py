@@ -28,6 +28,8 @@ class Bench:
     phase_seconds: float = 10.0
     cores: dict[str, dict[str, float]] = field(default_factory=dict)
     ceiling: dict[str, float] = field(default_factory=dict)
+    # (a, b) → rate of a ÷ rate of b in each pair of neighbouring slices of take_turns (ABBA ABBA: four)
+    turn_ratios: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     def url(self, name: str = "gateway") -> str:
         return self.stack.url(name)
@@ -53,11 +55,14 @@ class Bench:
         """
         elapsed: dict[str, float] = {}
         used: dict[str, dict[str, float]] = {}
+        rates: list[float] = []
         last_a = seconds or self.phase_seconds / 4
         for turn in ABBA:
             label, scenario, hands = a if turn == "a" else b
             length = seconds or (600 if turn == "a" else last_a)
+            answered = self.stats.ok(label)
             run = await self.phase(label, scenario, length, hands=hands)
+            rates.append((self.stats.ok(label) - answered) / max(run.elapsed, MIN_PHASE_SECONDS / 100))
             if turn == "a":
                 last_a = max(run.elapsed, MIN_PHASE_SECONDS)
             elapsed[label] = elapsed.get(label, 0.0) + run.elapsed
@@ -65,7 +70,17 @@ class Bench:
                 used.setdefault(label, {})[part] = used.get(label, {}).get(part, 0.0) + share * run.elapsed
         for label, by_part in used.items():
             self.cores[label] = {part: cpu_seconds / elapsed[label] for part, cpu_seconds in by_part.items()}
+        # Neighbouring slices (one of each label) make a pair: how far the pairs disagree says how
+        # much of a difference between two runs' ratios is the machine's.
+        pairs = [(rates[i], rates[i + 1]) if ABBA[i] == "a" else (rates[i + 1], rates[i])
+                 for i in range(0, len(ABBA), 2)]
+        self.turn_ratios[(a[0], b[0])] = [rate_a / rate_b for rate_a, rate_b in pairs if rate_b]
         return elapsed
+
+    def spread(self, a: str, b: str) -> str:
+        """' (turn pairs 0.61–0.70)': the lowest and highest of take_turns' pair ratios of a ÷ b."""
+        found = self.turn_ratios.get((a, b))
+        return f" (turn pairs {min(found):.2f}–{max(found):.2f})" if found else ""
 
     def settle(self, *tables: str) -> None:
         """Vacuum freshly written tables and flush them to disk now, not during the next measured phase.

@@ -74,7 +74,8 @@ async def run(bench: Bench) -> tuple[Table, list[tuple[str, float]], list[Check]
         table.rows.append(latency_row(label, summary, tx["per_second"]))
         checks.append(Check(f"{beside} answered", tx["ok"] > 0, f"errors: {tx['errors'] or 'none'}"))
         if tx["per_second"]:
-            ratios.append((f"{label.removesuffix('_sat')} at saturation ÷ scan one-row tx measured beside it",
+            ratios.append((f"{label.removesuffix('_sat')} at saturation ÷ scan one-row tx measured beside it"
+                           + bench.spread(label, beside),
                            summary["per_second"] / tx["per_second"]))
         await asyncio.gather(*(closer(hand, work) for hand, work in ready))
         flow = label.removesuffix("_sat")

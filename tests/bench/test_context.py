@@ -40,3 +40,31 @@ def test_an_untimed_turn_sets_how_long_the_other_kinds_next_slices_last():
     given = [round(budget, 1) for label, budget in slices if label == "tx"]
     assert len(given) == 4 and all(0.5 <= budget <= 0.7 for budget in given), given
     assert set(bench.cores) == {"scan", "tx"}  # slices long enough to say what the CPU did, averaged
+
+
+def answering(label: str, every: float):  # type: ignore[no-untyped-def]
+    """A scenario answering one request per `every` seconds until its slice ends."""
+    async def scenario(hand, deadline: float) -> None:
+        while time.monotonic() + every <= deadline:
+            await asyncio.sleep(every)
+            hand.stats.add(label, every, 200)
+
+    return scenario
+
+
+class Hand:
+    def __init__(self, stats: Stats):
+        self.stats = stats
+
+
+def test_turns_keep_each_pair_of_neighbouring_slices_ratio():
+    """Four pairs (ABBA ABBA), each the rate of a ÷ the rate of b in neighbouring slices: their range is the spread."""
+    stats = Stats()
+    bench = Bench(OwnProcess(), [Hand(stats)], stats)
+    asyncio.run(bench.take_turns(("slow", answering("slow", 0.02), None),
+                                 ("fast", answering("fast", 0.01), None), seconds=0.3))
+    pairs = bench.turn_ratios[("slow", "fast")]
+    assert len(pairs) == 4 and all(0.35 < ratio < 0.65 for ratio in pairs), pairs
+    low, high = bench.spread("slow", "fast").removeprefix(" (turn pairs ").removesuffix(")").split("–")
+    assert float(low) == round(min(pairs), 2) and float(high) == round(max(pairs), 2)
+    assert bench.spread("slow", "nobody") == ""
