@@ -1,7 +1,7 @@
 """The ledger: the one way a balance changes is a movement written in the same transaction.
 
-Every balance row a unit of work touches is locked `SELECT ... FOR UPDATE` up front, all of them in
-one statement ordered by (sku, location, lot), so two transactions never wait on each other in
+Every balance row a unit of work touches is locked `SELECT ... FOR UPDATE`, all of them in one
+statement ordered by (sku, location, lot), so two transactions never wait on each other in
 opposite orders.
 """
 from __future__ import annotations
@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select, text, tuple_
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import db
 from common.errors import ConflictError, NotFoundError
 from stock_service.models import Balance, Location, Movement, Sku
 
@@ -61,15 +62,10 @@ _KNOWN_SKUS = select(Sku.sku).where(Sku.sku.in_(bindparam("codes", expanding=Tru
 def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
     """Each (sku, field) names a known SKU; one statement for all, the first unknown one is the 404.
 
-    Only the codes are read: loading Sku objects would also load every item's barcodes. A SKU is
-    never deleted, so one found earlier in this transaction is not asked for again.
+    Only the codes are read: loading Sku objects would also load every item's barcodes.
     """
     named = list(named)
-    transaction = s.get_transaction()
-    seen = s.info.get("known_skus")
-    if seen is None or seen[0] is not transaction:
-        seen = s.info["known_skus"] = (transaction, set())
-    known = seen[1]
+    known = _known_skus(s)
     codes = {code for code, _ in named} - known
     if codes:
         known.update(s.scalars(_KNOWN_SKUS, {"codes": list(codes)}))
@@ -78,44 +74,48 @@ def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
             raise NotFoundError(code="unknown_sku", details={field: code})
 
 
-def require_locations(s: Session, named: Iterable[tuple[str, str]]) -> dict[str, bool]:
-    """Each (location, field) names a known location; answers whether each may go negative."""
-    named = list(named)
-    codes = {code for code, _ in named}
-    found = dict(s.execute(_LOCATIONS, {"codes": list(codes)}).all())
-    for code, field in named:
-        if code not in found:
-            raise NotFoundError(code="unknown_location", details={field: code})
-    return found
+def _known_skus(s: Session) -> set[str]:
+    """The SKU codes this transaction has already seen: a SKU is never deleted, so they are not asked for again."""
+    transaction = s.get_transaction()
+    seen = s.info.get("known_skus")
+    if seen is None or seen[0] is not transaction:
+        seen = s.info["known_skus"] = (transaction, set())
+    return seen[1]
 
 
-def lock_balances(s: Session, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], list[int]]:
-    """Make sure a row exists for each (sku, location, lot) and lock them all, in a fixed order.
-
-    Answers [id, qty] per key. The lock is a statement of its own: it must see rows that another
-    transaction inserted and committed while our insert ran.
-    """
-    ordered = sorted(set(keys))
-    if not ordered:
-        return {}
-    # Rows are created in key order too: a racing insert of the same new key waits on ours, never in a cycle.
-    s.execute(_MAKE_ROWS, {"skus": [k[0] for k in ordered], "locations": [k[1] for k in ordered],
-                           "lots": [k[2] for k in ordered]})
-    rows = s.execute(_LOCK_ROWS, {"keys": ordered})
-    return {(r.sku, r.location, r.lot): [r.id, r.qty] for r in rows}
-
-
-# One statement shape whatever the number of rows: a VALUES list would be compiled anew for each length.
-_MAKE_ROWS = text("INSERT INTO stock.balances (sku, location, lot, qty) SELECT k.sku, k.location, k.lot, 0 "
-                  "FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[]), CAST(:lots AS text[])) "
-                  "AS k(sku, location, lot) ON CONFLICT (sku, location, lot) DO NOTHING")
-_SET_QTY = text("UPDATE stock.balances SET qty = :qty WHERE id = :id")
-# Built once, as every movement written runs them: building them cost about as much as running them.
-_LOCATIONS = select(Location.code, Location.allow_negative).where(Location.code.in_(bindparam("codes", expanding=True)))
-_LOCK_ROWS = (select(Balance.id, Balance.sku, Balance.location, Balance.lot, Balance.qty)
-              .where(tuple_(Balance.sku, Balance.location, Balance.lot).in_(bindparam("keys", expanding=True)))
-              .order_by(Balance.sku, Balance.location, Balance.lot)
-              .with_for_update())
+# Three statements per unit of work, however many moves, on the unit's psycopg cursor:
+#  1. which SKUs and locations exist, and a zero row for each new (sku, location, lot) among them;
+#  2. every row locked in one fixed order, and its quantity changed, answering what it held before;
+#  3. the movements.
+# The lock is a statement of its own: it must see rows that another transaction inserted and
+# committed while our insert ran. A refusal (unknown code, a source going below zero) is raised
+# after statement 2 and rolls the whole unit of work back, so it changes nothing.
+_PREPARE = """
+WITH places AS (SELECT code, allow_negative FROM stock.locations WHERE code = ANY(%(places)s::text[])),
+     known AS (SELECT sku FROM stock.skus WHERE sku = ANY(%(skus)s::text[])),
+     made AS (
+       INSERT INTO stock.balances (sku, location, lot, qty)
+       SELECT k.sku, k.location, k.lot, 0
+       FROM unnest(%(key_skus)s::text[], %(key_locations)s::text[], %(key_lots)s::text[]) WITH ORDINALITY
+            AS k(sku, location, lot, n)
+       WHERE k.sku IN (SELECT sku FROM known) AND k.location IN (SELECT code FROM places)
+       ORDER BY k.n
+       ON CONFLICT (sku, location, lot) DO NOTHING)
+SELECT 'location', code, allow_negative FROM places
+UNION ALL SELECT 'sku', sku, NULL FROM known
+"""
+_LOCK_AND_SET = """
+WITH change AS (
+       SELECT * FROM unnest(%(skus)s::text[], %(locations)s::text[], %(lots)s::text[], %(deltas)s::bigint[])
+              AS d(sku, location, lot, delta)),
+     locked AS (
+       SELECT b.id, change.delta FROM stock.balances b
+       JOIN change ON (b.sku, b.location, b.lot) = (change.sku, change.location, change.lot)
+       ORDER BY b.sku, b.location, b.lot
+       FOR UPDATE OF b)
+UPDATE stock.balances b SET qty = b.qty + locked.delta FROM locked WHERE b.id = locked.id
+RETURNING b.sku, b.location, b.lot, b.qty - locked.delta
+"""
 _BY_REFERENCE = (select(Movement).where(Movement.reference == bindparam("reference"),
                                         Movement.type.in_(bindparam("types", expanding=True)))
                  .order_by(Movement.id))
@@ -124,31 +124,18 @@ _BY_REFERENCE = (select(Movement).where(Movement.reference == bindparam("referen
 def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None) -> list[Movement]:
     """Write the movements and change the balances; a source going below zero refuses them all (409).
 
-    A fixed number of statements however many moves: check SKUs and locations, create and lock
-    the balance rows, set their quantities, insert the movements.
+    Unknown codes answer 404 in the order of the moves: the SKUs first, then the locations.
     """
     if not moves:
         return []
     for m in moves:
         if m.type not in TYPES:
             raise ValueError(f"unknown movement type {m.type}")
-    require_skus(s, ((m.sku, "sku") for m in moves))
-    may_go_negative = require_locations(s, ((code, side) for m in moves
-                                            for code, side in ((m.source, "from"), (m.target, "to"))
-                                            if code is not None))
-    keys = [(m.sku, code, m.lot) for m in moves for code in (m.source, m.target) if code is not None]
-    balances = lock_balances(s, keys)
-    for m in moves:
-        if m.source is not None:
-            row = balances[(m.sku, m.source, m.lot)]
-            if row[1] - m.qty < 0 and not may_go_negative[m.source]:
-                raise ConflictError(code="insufficient_stock", details={
-                    "sku": m.sku, "location": m.source, "lot": m.lot, "on_hand": row[1], "requested": m.qty})
-            row[1] -= m.qty
-        if m.target is not None:
-            balances[(m.sku, m.target, m.lot)][1] += m.qty
-    # One round trip: psycopg sends an executemany as a pipeline.
-    s.execute(_SET_QTY, [{"id": row[0], "qty": row[1]} for row in balances.values()])
+    places = [(code, side) for m in moves for code, side in ((m.source, "from"), (m.target, "to")) if code is not None]
+    keys = sorted({(m.sku, code, m.lot) for m in moves for code in (m.source, m.target) if code is not None})
+    may_go_negative = _prepare(s, [(m.sku, "sku") for m in moves], places, keys)
+    before = _lock_and_set(s, keys, _deltas(moves))
+    _refuse_negative(moves, before, may_go_negative)
     # Balance objects this session loaded earlier no longer say what the table holds.
     for stale in [obj for obj in s.identity_map.values() if isinstance(obj, Balance)]:
         s.expire(stale)
@@ -156,6 +143,63 @@ def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None
              "lot": m.lot, "operator": actor.badge, "device": actor.device or "", "reason": m.reason,
              "reference": m.reference, "idempotency_key": idempotency_key} for m in moves]
     return list(s.scalars(insert(Movement).returning(Movement, sort_by_parameter_order=True), rows))
+
+
+def _prepare(s: Session, skus: list[tuple[str, str]], places: list[tuple[str, str]],
+             keys: list[tuple[str, str, str]]) -> dict[str, bool]:
+    """Statement 1: the codes checked (404 for the first unknown one), the missing balance rows made.
+
+    Rows are made in key order: a racing insert of the same new key waits on ours, never in a cycle.
+    Answers whether each location may go negative.
+    """
+    found = db.cursor(s).execute(_PREPARE, {
+        "places": sorted({code for code, _ in places}), "skus": sorted({code for code, _ in skus}),
+        "key_skus": [k[0] for k in keys], "key_locations": [k[1] for k in keys],
+        "key_lots": [k[2] for k in keys]}).fetchall()
+    known = _known_skus(s)
+    known.update(code for kind, code, _ in found if kind == "sku")
+    for code, field in skus:
+        if code not in known:
+            raise NotFoundError(code="unknown_sku", details={field: code})
+    may_go_negative = {code: allowed for kind, code, allowed in found if kind == "location"}
+    for code, field in places:
+        if code not in may_go_negative:
+            raise NotFoundError(code="unknown_location", details={field: code})
+    return may_go_negative
+
+
+def _deltas(moves: list[Move]) -> dict[tuple[str, str, str], int]:
+    deltas: dict[tuple[str, str, str], int] = {}
+    for m in moves:
+        if m.source is not None:
+            deltas[(m.sku, m.source, m.lot)] = deltas.get((m.sku, m.source, m.lot), 0) - m.qty
+        if m.target is not None:
+            deltas[(m.sku, m.target, m.lot)] = deltas.get((m.sku, m.target, m.lot), 0) + m.qty
+    return deltas
+
+
+def _lock_and_set(s: Session, keys: list[tuple[str, str, str]],
+                  deltas: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], int]:
+    """Statement 2: lock every row in (sku, location, lot) order and add its change; what each held before."""
+    rows = db.cursor(s).execute(_LOCK_AND_SET, {
+        "skus": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys],
+        "deltas": [deltas[k] for k in keys]}).fetchall()
+    return {(sku, location, lot): qty for sku, location, lot, qty in rows}
+
+
+def _refuse_negative(moves: list[Move], before: dict[tuple[str, str, str], int],
+                     may_go_negative: dict[str, bool]) -> None:
+    """The moves in their order against what the rows held: the first source to go below zero is the 409."""
+    held = dict(before)
+    for m in moves:
+        if m.source is not None:
+            key = (m.sku, m.source, m.lot)
+            if held[key] - m.qty < 0 and not may_go_negative[m.source]:
+                raise ConflictError(code="insufficient_stock", details={
+                    "sku": m.sku, "location": m.source, "lot": m.lot, "on_hand": held[key], "requested": m.qty})
+            held[key] -= m.qty
+        if m.target is not None:
+            held[(m.sku, m.target, m.lot)] += m.qty
 
 
 def by_reference(s: Session, reference: str, types: Iterable[str]) -> list[Movement]:

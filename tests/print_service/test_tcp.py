@@ -80,7 +80,8 @@ def test_a_printer_that_hangs_up_unanswered_is_offline_and_named():
 
     threading.Thread(target=hang_up, daemon=True).start()
     try:
-        with pytest.raises(PrinterOfflineError, match=rf"incomplete ~HS answer \(0 of 3 lines\) from 127\.0\.0\.1:{port}"):
+        named = rf"incomplete ~HS answer \(0 of 3 lines\) from 127\.0\.0\.1:{port}"
+        with pytest.raises(PrinterOfflineError, match=named):
             TcpDriver("127.0.0.1", port, 2.0).send("job", b"^XA^XZ")
     finally:
         server.close()

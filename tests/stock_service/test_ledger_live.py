@@ -48,6 +48,26 @@ def test_moves_fifty_racing_for_ten_units_exactly_ten_win(floor, http, engine):
         assert conn.execute(text("SELECT count(*) FROM stock.balances WHERE qty < 0")).scalar() == 0
 
 
+def test_moves_racing_both_ways_between_two_bins_never_deadlock_nor_lose_a_unit(floor, http, engine):
+    """40 threads move units A→B and B→A at once: rows lock in one order, so every answer is 201 or 409."""
+    setup_floor(http)
+    stock_up(http, "S-1", 20, "A-01-01-01")
+    stock_up(http, "S-1", 20, "A-01-01-02")
+    sessions = [Caller(floor.login("stock_manager", badge=f"EDB_BOTH{i}"), floor.base) for i in range(4)]
+
+    def move(i: int):
+        there, back = ("A-01-01-01", "A-01-01-02") if i % 2 else ("A-01-01-02", "A-01-01-01")
+        return sessions[i % 4].post("/moves", {"sku": "S-1", "qty": 3, "from": there, "to": back},
+                                    key=str(uuid.uuid4()))
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(move, range(40)))
+    assert {a.status_code for a in answers} <= {201, 409}, [body(a) for a in answers if a.status_code not in (201, 409)]
+    assert sum(a.status_code == 201 for a in answers) == movement_count(engine) - 4   # 2 receipts + 2 putaways
+    balances = ledger_matches_balances(engine)
+    assert balances.get(("S-1", "A-01-01-01", ""), 0) + balances.get(("S-1", "A-01-01-02", ""), 0) == 40
+
+
 def test_moves_replayed_idempotency_key_writes_one_movement(http, engine):
     """The same Idempotency-Key twice: same answer, replay header, one movement."""
     setup_floor(http)

@@ -1,4 +1,6 @@
 """Receipts, putaway, moves, availability and the internal order endpoints (in-process, real PostgreSQL)."""
+from sqlalchemy import text
+
 from common.testing import assert_error
 from tests.stock_service.conftest import (
     Caller,
@@ -106,6 +108,23 @@ def test_internal_pick_ship_return_are_idempotent_by_reference(manager, engine):
     balances = ledger_matches_balances(engine)
     assert balances == {("S-1", "A-01-01-01", ""): 2, ("S-1", "RETURNS", ""): 1}
     assert ok(manager.get("/skus/S-1/availability"), 200)["allocated"] == 0
+
+
+def test_pick_of_many_lines_short_on_its_last_is_409_and_moves_nothing(manager, engine):
+    """Lines move in one unit: the last one short refuses them all, with what its bin held, and no row changes."""
+    setup_floor(manager)
+    stock_up(manager, "S-1", 4, "A-01-01-01")
+    stock_up(manager, "S-2", 1, "A-01-01-02")
+    before = ledger_matches_balances(engine)
+    moved = movement_count(engine)
+    # The same bin twice: the second line is checked against what the first left (4 - 3 = 1 < 2).
+    details = assert_error(manager.post("/internal/picks", {"reference": "pick:77", "basket": "BK-001", "lines": [
+        {"sku": "S-2", "qty": 1, "from": "A-01-01-02"}, {"sku": "S-1", "qty": 3, "from": "A-01-01-01"},
+        {"sku": "S-1", "qty": 2, "from": "A-01-01-01"}]}), 409, "insufficient_stock")
+    assert details == {"sku": "S-1", "location": "A-01-01-01", "lot": "", "on_hand": 1, "requested": 2}
+    assert ledger_matches_balances(engine) == before and movement_count(engine) == moved
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM stock.balances WHERE location = 'BK-001'")).scalar() == 0
 
 
 def test_allocation_short_is_409_with_lines(manager):
