@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from psycopg.rows import class_row
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common import db
@@ -116,12 +117,43 @@ WITH change AS (
 UPDATE stock.balances b SET qty = b.qty + locked.delta FROM locked WHERE b.id = locked.id
 RETURNING b.sku, b.location, b.lot, b.qty - locked.delta
 """
-_BY_REFERENCE = (select(Movement).where(Movement.reference == bindparam("reference"),
-                                        Movement.type.in_(bindparam("types", expanding=True)))
-                 .order_by(Movement.id))
+_WRITE = """
+INSERT INTO stock.movements (type, sku, qty, from_location, to_location, lot, operator, device, reason, reference,
+                             idempotency_key)
+SELECT type, sku, qty, from_location, to_location, lot, operator, device, reason, reference, idempotency_key
+FROM unnest(%(type)s::text[], %(sku)s::text[], %(qty)s::int[], %(from_location)s::text[], %(to_location)s::text[],
+            %(lot)s::text[], %(operator)s::text[], %(device)s::text[], %(reason)s::text[], %(reference)s::text[],
+            %(idempotency_key)s::text[]) WITH ORDINALITY
+     AS m(type, sku, qty, from_location, to_location, lot, operator, device, reason, reference, idempotency_key, n)
+ORDER BY n
+RETURNING id, type, sku, qty, from_location, to_location, lot, operator, device, reason, reference, idempotency_key, at
+"""
+_BY_REFERENCE = """
+SELECT id, type, sku, qty, from_location, to_location, lot, operator, device, reason, reference, idempotency_key, at
+FROM stock.movements WHERE reference = %(reference)s AND type = ANY(%(types)s::text[]) ORDER BY id
+"""
 
 
-def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None) -> list[Movement]:
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A movement as the ledger wrote it: the columns of `Movement`, without an ORM object to track."""
+
+    id: int
+    type: str
+    sku: str
+    qty: int
+    from_location: str | None
+    to_location: str | None
+    lot: str
+    operator: str
+    device: str
+    reason: str
+    reference: str
+    idempotency_key: str | None
+    at: datetime
+
+
+def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None) -> list[Written]:
     """Write the movements and change the balances; a source going below zero refuses them all (409).
 
     Unknown codes answer 404 in the order of the moves: the SKUs first, then the locations.
@@ -139,10 +171,7 @@ def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None
     # Balance objects this session loaded earlier no longer say what the table holds.
     for stale in [obj for obj in s.identity_map.values() if isinstance(obj, Balance)]:
         s.expire(stale)
-    rows = [{"type": m.type, "sku": m.sku, "qty": m.qty, "from_location": m.source, "to_location": m.target,
-             "lot": m.lot, "operator": actor.badge, "device": actor.device or "", "reason": m.reason,
-             "reference": m.reference, "idempotency_key": idempotency_key} for m in moves]
-    return list(s.scalars(insert(Movement).returning(Movement, sort_by_parameter_order=True), rows))
+    return _write(s, actor, moves, idempotency_key)
 
 
 def _prepare(s: Session, skus: list[tuple[str, str]], places: list[tuple[str, str]],
@@ -202,9 +231,24 @@ def _refuse_negative(moves: list[Move], before: dict[tuple[str, str, str], int],
             held[(m.sku, m.target, m.lot)] += m.qty
 
 
-def by_reference(s: Session, reference: str, types: Iterable[str]) -> list[Movement]:
+def _write(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None) -> list[Written]:
+    """Statement 3: the movements, in the order of the moves (their ids rise in that order)."""
+    columns = {"type": [m.type for m in moves], "sku": [m.sku for m in moves], "qty": [m.qty for m in moves],
+               "from_location": [m.source for m in moves], "to_location": [m.target for m in moves],
+               "lot": [m.lot for m in moves], "operator": [actor.badge] * len(moves),
+               "device": [actor.device or ""] * len(moves), "reason": [m.reason for m in moves],
+               "reference": [m.reference for m in moves], "idempotency_key": [idempotency_key] * len(moves)}
+    return sorted(_written(s, _WRITE, columns), key=lambda w: w.id)
+
+
+def by_reference(s: Session, reference: str, types: Iterable[str]) -> list[Written]:
     """Movements already written for an internal reference (a pick, an order's shipment, a return)."""
-    return list(s.scalars(_BY_REFERENCE, {"reference": reference, "types": list(types)}))
+    return _written(s, _BY_REFERENCE, {"reference": reference, "types": list(types)})
+
+
+def _written(s: Session, sql: str, params: dict[str, Any]) -> list[Written]:
+    with db.cursor(s).connection.cursor(row_factory=class_row(Written)) as cur:
+        return cur.execute(sql, params).fetchall()
 
 
 def last_movement_id(s: Session) -> int:

@@ -15,7 +15,7 @@ from common.db import advisory_key, advisory_xact_lock
 from common.errors import ConflictError, NotFoundError
 from stock_service.domain import ledger, skus, stock
 from stock_service.domain.ledger import Move
-from stock_service.models import Allocation, AllocationLine, Balance, Barcode, Location, Movement, Sku
+from stock_service.models import Allocation, AllocationLine, Balance, Barcode, Location, Sku
 
 # The statements of an allocation and a pick plan, built once: building them on every call cost
 # a pick start as much as running them.
@@ -244,14 +244,14 @@ def _bins_holding(s: Session, codes: list[str]) -> dict[str, list[Any]]:
     return found
 
 
-def _already(s: Session, reference: str, types: tuple[str, ...]) -> list[Movement] | None:
+def _already(s: Session, reference: str, types: tuple[str, ...]) -> list[ledger.Written] | None:
     advisory_xact_lock(s, "stock", "reference", reference)
     done = ledger.by_reference(s, reference, types)
     return done or None
 
 
 def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str,
-         lines: list[dict[str, Any]]) -> tuple[list[Movement], bool]:
+         lines: list[dict[str, Any]]) -> tuple[list[ledger.Written], bool]:
     """Units picked from bins into a basket (the basket is created on first use)."""
     done = _already(s, reference, ("pick",))
     if done:
@@ -265,7 +265,7 @@ def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str
 
 
 def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str | None,
-         lines: list[dict[str, Any]]) -> tuple[list[Movement], bool]:
+         lines: list[dict[str, Any]]) -> tuple[list[ledger.Written], bool]:
     """Units leave the building; the order's allocation is used up.
 
     From the basket it was picked into; an order verified without a pick session (the verifier
@@ -318,7 +318,7 @@ def _from_bins(s: Session, lines: list[dict[str, Any]], reference: str) -> list[
 
 
 def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str,
-              lines: list[dict[str, Any]]) -> tuple[list[Movement], bool]:
+              lines: list[dict[str, Any]]) -> tuple[list[ledger.Written], bool]:
     """A stopped parcel (拦截) leaves its basket for the intercept shelf; its allocation is given back.
 
     Moves what the basket holds of the order's lines, up to their quantity: a short pick leaves
@@ -341,7 +341,7 @@ def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket:
 
 
 def returned(s: Session, actor: Any, key: str | None, *, reference: str, order_no: str,
-             lines: list[dict[str, Any]], condition: str) -> tuple[list[Movement], bool]:
+             lines: list[dict[str, Any]], condition: str) -> tuple[list[ledger.Written], bool]:
     """A parcel came back: its units go to the returns shelf (a damaged one says so in the reason)."""
     done = _already(s, reference, ("return",))
     if done:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from common.errors import ConflictError, ForbiddenError, NotFoundError
 from stock_service.domain import ledger, skus, stock
 from stock_service.domain.ledger import Move
-from stock_service.models import Balance, Location, Movement, Receipt, ReceiptLine, Sku
+from stock_service.models import Balance, Location, Receipt, ReceiptLine, Sku
 
 
 def create(s: Session, actor: Any, *, ref: str, lines: list[dict[str, Any]], location: str | None = None) -> Receipt:
@@ -109,7 +109,7 @@ def suggest(s: Session, sku: str) -> dict[str, Any]:
 
 
 def putaway(s: Session, actor: Any, key: str | None, *, code: str, qty: int, to: str,
-            source: str | None = None, lot: str = "") -> Movement:
+            source: str | None = None, lot: str = "") -> ledger.Written:
     """Move received units from the receiving area to a bin."""
     item = skus.by_code(s, code)
     target = ledger.location(s, to, "to")

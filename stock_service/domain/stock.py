@@ -115,7 +115,7 @@ def movements(s: Session, sku: str | None, location: str | None, since: datetime
 
 
 def move(s: Session, actor: Any, key: str | None, *, sku: str, qty: int, source: str, target: str,
-         reason: str = "", lot: str = "") -> Movement:
+         reason: str = "", lot: str = "") -> ledger.Written:
     """Move units from one location to another (re-slotting, a bin to the intercept shelf...)."""
     ledger.require_skus(s, [(sku, "sku")])
     if source == target:
