@@ -291,8 +291,16 @@ def advisory_xact_lock(s: Session, *parts: str) -> None:
 
 
 def compiled(statement: ClauseElement) -> str:
-    """A Core statement as the SQL text psycopg runs (`%(name)s` placeholders), built once at import."""
-    return str(statement.compile(dialect=psycopg_dialect(), compile_kwargs={"render_postcompile": True}))
+    """A Core statement as the SQL text psycopg runs (`%(name)s` placeholders), built once at import.
+
+    Only the text is kept: a literal value in the statement (`.values(state="shipped")`) would
+    become a placeholder nobody fills, so it is refused here; name it with `bindparam` instead.
+    """
+    done = statement.compile(dialect=psycopg_dialect(), compile_kwargs={"render_postcompile": True})
+    literals = sorted(name for name, value in done.params.items() if value is not None)
+    if literals:
+        raise ValueError(f"literal values would be lost, bind them by name: {literals}")
+    return str(done)
 
 
 def cursor(rows: Rows) -> Cursor:

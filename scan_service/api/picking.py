@@ -66,5 +66,5 @@ def report_pick_short(pick_id: int, body: dict):
 @api.route("POST", "/picks/<int:pick_id>/complete", response=PickDoneOut, roles=PICKERS, errors=(404, 409))
 def complete_pick(pick_id: int):
     """Close the walk: stock moves bin → basket. Leads to: hand the basket to verification."""
-    with transaction() as s:
-        return picking.complete(s, current(), pick_id, stock())
+    with unit() as work:
+        return picking.complete(work, current(), pick_id, stock())

@@ -11,7 +11,7 @@ from common.auth import current
 from common.db import transaction, unit
 from common.endpoint import Api
 from scan_service.api.support import enqueue_shipments, message, stock
-from scan_service.domain import orders, verify
+from scan_service.domain import orders, scanrows, verify
 from scan_service.models import Order, Verification
 from scan_service.schemas.floor import VerificationOut, VerifyScanIn, VerifyScanOut, VerifyShortIn, WaybillIn
 from scan_service.schemas.orders import NoteOut
@@ -21,7 +21,7 @@ api = Api(bp, "scan")
 VERIFIERS = ("verifier", "supervisor")
 
 
-def _view(s, verification: Verification) -> dict:
+def _view(s, verification: Verification | scanrows.Opened) -> dict:
     # The parcel's orders are in the session already when the verification was just opened or
     # completed: Session.get answers those without a statement (and without loading their lines again).
     parcel = [s.get(Order, no) for no in verification.orders]
@@ -67,8 +67,8 @@ def scan_item(verification_id: int, body: dict):
 @api.route("POST", "/verifications/<int:verification_id>/complete", roles=VERIFIERS, errors=(404, 409))
 def complete(verification_id: int):
     """Every line scanned: the parcel ships; stock moves through the outbox. Leads to: next waybill."""
-    with transaction() as s:
-        verification, outbox_ids = verify.complete(s, current(), verification_id)
+    with unit() as work:
+        verification, outbox_ids = verify.complete(work, current(), verification_id)
         answer = {"id": verification.id, "state": verification.state, "orders": verification.orders}
     enqueue_shipments(outbox_ids)
     return answer

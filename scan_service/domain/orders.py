@@ -8,12 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, union
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from common.auth import Identity
+from common.db import Rows
 from common.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from common.http import ServiceError
-from scan_service.domain import journal
+from scan_service.domain import journal, scanrows
 from scan_service.models import Event, Order, OrderNote, Pick, Verification
 
 # Before picking starts the ERP may still change an order; once goods move it is locked.
@@ -50,17 +51,14 @@ def get(s: Session, order_no: str, *, lock: bool = False) -> Order:
     return order
 
 
-def locked(s: Session, order_nos: list[str]) -> list[Order]:
-    """These orders, locked in one statement in order-number order (as imports and verifications lock
-    them, so no two transactions wait on each other in a cycle), with their lines; notes load only if read.
-    """
-    query = (select(Order).where(Order.order_no.in_(order_nos)).order_by(Order.order_no)
-             .options(lazyload(Order.notes)).with_for_update())
-    found = {order.order_no: order for order in s.scalars(query)}
-    for order_no in order_nos:
-        if order_no not in found:
-            raise NotFoundError(code="unknown_order", details={"order_no": order_no})
-    return [found[order_no] for order_no in order_nos]
+def locked(s: Rows, order_nos: list[str]) -> list[scanrows.Ordered]:
+    """These orders locked in one statement, in order-number order (as imports lock them, so no two
+    transactions wait on each other in a cycle), with their lines; plain rows, not ORM objects."""
+    found = scanrows.lock_orders(s, order_nos)
+    if len(found) < len(order_nos):
+        known = {order.order_no for order in found}
+        raise NotFoundError(code="unknown_order", details={"order_no": next(no for no in order_nos if no not in known)})
+    return found
 
 
 def add_note(s: Session, actor: Identity, order_no: str, text: str) -> OrderNote:

@@ -235,9 +235,11 @@ def report_short(s: Session, actor: Identity, pick_id: int, location: str, sku: 
     return {"task": task, "count": count, "next_task": _next_task(pick), "done": _done(pick)}
 
 
-def complete(s: Session, actor: Identity, pick_id: int, stock: Stock) -> Pick:
+def complete(s: Rows, actor: Identity, pick_id: int, stock: Stock) -> scanrows.Walk:
     """Close the walk: the picked units move bin → basket; orders short of goods go to `short`."""
-    pick = get(s, pick_id, lock=True)
+    pick = scanrows.lock_pick(s, pick_id)
+    if pick is None:
+        raise NotFoundError(code="unknown_pick", details={"id": pick_id})
     if pick.state != "open":
         return pick
     remaining = _next_task(pick)
@@ -252,21 +254,17 @@ def complete(s: Session, actor: Identity, pick_id: int, stock: Stock) -> Pick:
     for t in pick.tasks:
         available[t.sku] = available.get(t.sku, 0) + t.picked
     worker = pick_worker(pick, actor)
-    at = orders.now(s)
-    any_short = False
+    states: dict[str, str] = {}
     for order in orders.locked(s, pick.orders):
         served = all(available.get(line.sku, 0) >= line.qty for line in order.lines)
         for line in order.lines:
             available[line.sku] = available.get(line.sku, 0) - min(line.qty, available.get(line.sku, 0))
         if order.state != "picking":
             continue  # intercepted while the picker walked: it stays intercepted
-        order.state = "picked" if served else "short"
-        order.picked_at = at
-        any_short = any_short or not served
-        journal.append(s, worker, "picked" if served else "pick_short_order", order_no=order.order_no,
-                       pick_id=pick.id, qty=sum(line.qty for line in order.lines) if served else 0,
-                       detail={"basket": pick.basket})
-    pick.state = "short" if any_short or any(t.short for t in pick.tasks) else "picked"
-    pick.completed_at = at
-    s.flush()
+        states[order.order_no] = "picked" if served else "short"
+        journal.append(s, worker, "picked" if served else "pick_short_order",
+                       order_no=order.order_no, pick_id=pick.id,
+                       qty=sum(line.qty for line in order.lines) if served else 0, detail={"basket": pick.basket})
+    pick.state = "short" if "short" in states.values() or any(t.short for t in pick.tasks) else "picked"
+    scanrows.close_pick(s, pick.id, pick.state, states)
     return pick

@@ -1,4 +1,4 @@
-"""The rows one scan locks and changes, read and written as plain rows, not ORM objects.
+"""The rows one scan (or a walk's completion) locks and changes, read and written as plain rows, not ORM objects.
 
 A scan is the floor's most frequent request: it locks its pick (or check), reads the tasks (or
 lines) and bumps one counter. Loading ORM objects with their relationships and flushing them
@@ -22,9 +22,10 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, func, insert, select, update
 
 from common.db import Rows, compiled, cursor, with_commit
-from scan_service.models import Order, Pick, PickTask, Verification, VerificationLine
+from scan_service.models import Order, OrderLine, Pick, PickTask, Verification, VerificationLine
 
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
+ORDER_LINES = OrderLine.__table__
 
 
 @dataclass
@@ -50,8 +51,27 @@ class Walk:
     location: str | None
     picker: str
     picker_name: str
+    basket: str
+    orders: list[str]
     tasks: list[Task] = field(default_factory=list)
     loaded: tuple = field(default=(), repr=False)  # what the row held when locked, to write only changes
+
+
+@dataclass
+class Wanted:
+    sku: str
+    qty: int
+
+
+@dataclass
+class Ordered:
+    """An order as the completion of a pick or a check sees it: locked, with what its lines want."""
+
+    order_no: str
+    state: str
+    basket: str | None
+    picked_at: datetime | None
+    lines: list[Wanted] = field(default_factory=list)
 
 
 @dataclass
@@ -85,7 +105,20 @@ class Check:
 
     id: int
     state: str
+    orders: list[str] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Opened:
+    """A verification as its opening answers it (VerificationOut): written as rows, not flushed as ORM objects."""
+
+    id: int
+    waybill: str
+    verifier: str
+    orders: list[str]
+    lines: list[Line]
+    state: str = "open"
 
 
 def _columns(table, cls) -> list:  # type: ignore[no-untyped-def]
@@ -103,18 +136,49 @@ def _statements() -> dict[str, str]:
         "pick_moved": update(picks).where(picks.c.id == bindparam("pick_id"))
         .values(location=bindparam("location"), picker=bindparam("picker"), picker_name=bindparam("picker_name")),
         "task_picked": update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(picked=bindparam("picked")),
-        "check": select(checks.c.id, checks.c.state).where(checks.c.id == bindparam("id")).with_for_update(),
+        "check": select(checks.c.id, checks.c.state, checks.c.orders).where(checks.c.id == bindparam("id"))
+        .with_for_update(),
         "lines": select(*_columns(LINES, Line)).where(LINES.c.verification_id == bindparam("id"))
         .order_by(LINES.c.id),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
         "new_pick": insert(picks).values({name: bindparam(name) for name in _NEW_PICK})
         .returning(picks.c.id, picks.c.created_at),
+        "orders": select(ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at)
+        .where(ORDERS.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDERS.c.order_no).with_for_update(),
+        "order_lines": select(ORDER_LINES.c.order_no, ORDER_LINES.c.sku, ORDER_LINES.c.qty)
+        .where(ORDER_LINES.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDER_LINES.c.id),
+        "check_closed": update(checks).where(checks.c.id == bindparam("id"))
+        .values(state=bindparam("state"), completed_at=func.now()),
+        "orders_shipped": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
+        .values(state=bindparam("state"), shipped_at=func.now()),
+        "orders_verifying": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
+        .values(verified_at=func.now()),
+        "pick_closed": update(picks).where(picks.c.id == bindparam("pick_id"))
+        .values(state=bindparam("state"), completed_at=func.now()),
         "orders_picking": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .values(state=bindparam("state"), allocated=bindparam("allocated"), basket=bindparam("basket")),
     }
-    return {name: compiled(statement) for name, statement in statements.items()} | {"new_tasks": _NEW_TASKS}
+    return {name: compiled(statement) for name, statement in statements.items()} | {
+        "new_tasks": _NEW_TASKS, "orders_picked": _ORDERS_PICKED, "new_check": _NEW_CHECK}
 
 
+# Each order of a completed pick to `picked` or `short`, in one statement.
+_ORDERS_PICKED = ("UPDATE scan.orders SET state = r.state, picked_at = now() "
+                  "FROM jsonb_to_recordset(%(orders)s) AS r(order_no text, state text) "
+                  "WHERE orders.order_no = r.order_no")
+# A verification and its lines in one statement; the LEFT JOIN answers its id even without lines.
+_NEW_CHECK = """
+WITH made AS (
+  INSERT INTO scan.verifications (waybill, verifier, verifier_name, state, orders)
+  VALUES (%(waybill)s, %(verifier)s, %(verifier_name)s, 'open', %(orders)s) RETURNING id),
+lines AS (
+  INSERT INTO scan.verification_lines (verification_id, sku, name, barcodes, expected, scanned)
+  SELECT made.id, l.sku, l.name, l.barcodes, l.expected, 0
+  FROM made, jsonb_to_recordset(%(lines)s) AS l(sku text, name text, barcodes jsonb, expected int, n int)
+  ORDER BY l.n
+  RETURNING id, sku)
+SELECT made.id, lines.id, lines.sku FROM made LEFT JOIN lines ON true
+"""
 _NEW_PICK = ("basket", "picker", "picker_name", "state", "orders")
 # A pick's tasks in one statement however many: one JSON array of them, read back as rows.
 _NEW_TASKS = (
@@ -157,6 +221,50 @@ def lock_pick(s: Rows, pick_id: int) -> Walk | None:
     walk.tasks = [Task(*task) for task in rows.execute(sql["tasks"], {"id": pick_id})]
     walk.loaded = (_place(walk), {task.id: task.picked for task in walk.tasks})
     return walk
+
+
+def lock_orders(s: Rows, order_nos: list[str]) -> list[Ordered]:
+    """These orders locked in order-number order (as imports and verifications lock them), then their lines.
+
+    The lines are read after the lock, by a statement of their own, for the same reason a pick's tasks are.
+    """
+    rows, sql = cursor(s), _statements()
+    found = {row[0]: Ordered(*row) for row in rows.execute(sql["orders"], {"order_nos": order_nos})}
+    for no, sku, qty in rows.execute(sql["order_lines"], {"order_nos": list(found)}):
+        found[no].lines.append(Wanted(sku, qty))
+    return [found[no] for no in order_nos if no in found]
+
+
+def close_pick(s: Rows, pick_id: int, state: str, order_states: dict[str, str]) -> None:
+    """The pick and its orders' new states, sent with the commit's one statement (the database's clock)."""
+    sql = _statements()
+    with_commit(s, sql["pick_closed"], {"pick_id": pick_id, "state": state})
+    if order_states:
+        with_commit(s, sql["orders_picked"], {"orders": Jsonb([{"order_no": no, "state": state}
+                                                               for no, state in order_states.items()])})
+
+
+def open_check(s: Rows, waybill: str, verifier: str, verifier_name: str, orders: list[str],
+               lines: list[Line]) -> Opened:
+    """Write a verification and its lines (one statement); its orders' `verified_at` goes with the commit."""
+    sql = _statements()
+    made = cursor(s).execute(sql["new_check"], {
+        "waybill": waybill, "verifier": verifier, "verifier_name": verifier_name, "orders": Jsonb(orders),
+        "lines": Jsonb([{"sku": ln.sku, "name": ln.name, "barcodes": ln.barcodes, "expected": ln.expected, "n": n}
+                        for n, ln in enumerate(lines)])}).fetchall()
+    ids = {sku: line_id for _check, line_id, sku in made}
+    for line in lines:
+        line.id = ids[line.sku]
+    with_commit(s, sql["orders_verifying"], {"order_nos": orders})
+    return Opened(made[0][0], waybill, verifier, orders, lines)
+
+
+def ship_check(s: Rows, check: Check, order_nos: list[str]) -> None:
+    """The check and its orders shipped, sent with the commit's one statement (the database's clock)."""
+    sql = _statements()
+    with_commit(s, sql["check_closed"], {"id": check.id, "state": "shipped"})
+    with_commit(s, sql["orders_shipped"], {"order_nos": order_nos, "state": "shipped"})
+    check.state = "shipped"
 
 
 def _place(walk: Walk) -> tuple:

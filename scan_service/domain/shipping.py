@@ -10,27 +10,41 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common import db
 from common.auth import Identity
+from common.db import Rows
 from common.http import ServiceError
-from scan_service.models import Order, Pick, ShipmentOutbox
+from scan_service.models import Pick, ShipmentOutbox
+
+# Every order of a parcel in one statement; an order already queued (a repeat) keeps its row.
+_ADD = """
+INSERT INTO scan.shipment_outbox (order_no, basket, lines, identity, state)
+SELECT r.order_no, r.basket, r.lines, %(identity)s, 'pending'
+FROM jsonb_to_recordset(%(rows)s) AS r(order_no text, basket text, lines jsonb, n int)
+ORDER BY r.n
+ON CONFLICT (order_no) DO NOTHING
+RETURNING order_no, id
+"""
+_QUEUED = "SELECT order_no, id FROM scan.shipment_outbox WHERE order_no = ANY(%(numbers)s::text[])"
 
 
-def add(s: Session, actor: Identity, order: Order) -> ShipmentOutbox:
-    """Queue the stock movement of a shipped order (idempotent per order)."""
-    existing = s.scalars(select(ShipmentOutbox).where(ShipmentOutbox.order_no == order.order_no)).first()
-    if existing is not None:
-        return existing
-    # An order never picked (packed straight off the shelf) has no basket to look for.
-    basket = order.basket or (_basket_of(s, order.order_no) if order.picked_at is not None else None)
-    row = ShipmentOutbox(order_no=order.order_no, basket=basket,
-                         lines=[{"sku": line.sku, "qty": line.qty} for line in order.lines],
-                         identity=actor.as_dict(), state="pending")
-    s.add(row)
-    s.flush()
-    return row
+def add(s: Rows, actor: Identity, parcel: list[Any]) -> list[int]:
+    """Queue the stock movement of each shipped order (idempotent per order); their outbox ids, in order."""
+    rows = [{"order_no": order.order_no, "n": number, "lines": [{"sku": line.sku, "qty": line.qty}
+                                                                for line in order.lines],
+             # An order never picked (packed straight off the shelf) has no basket to look for.
+             "basket": order.basket or (_basket_of(s, order.order_no) if order.picked_at is not None else None)}
+            for number, order in enumerate(parcel)]
+    cursor = db.cursor(s)
+    ids = dict(cursor.execute(_ADD, {"rows": Jsonb(rows), "identity": Jsonb(actor.as_dict())}).fetchall())
+    queued = [order.order_no for order in parcel if order.order_no not in ids]
+    if queued:
+        ids.update(cursor.execute(_QUEUED, {"numbers": queued}).fetchall())
+    return [ids[order.order_no] for order in parcel]
 
 
 def _basket_of(s: Session, order_no: str) -> str | None:

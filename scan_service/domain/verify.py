@@ -13,7 +13,7 @@ from common.db import Rows
 from common.errors import ConflictError, NotFoundError
 from scan_service.domain import journal, orders, scanrows, shipping
 from scan_service.domain.stock import Stock
-from scan_service.models import Order, OrderNote, Pick, PickTask, Verification, VerificationLine
+from scan_service.models import Order, OrderNote, Pick, PickTask, Verification
 
 # Domain rule 4: an unpaid order ships only when a note says so. A note "allows" it when it
 # contains one of these phrases (case-insensitive); the list is the documented contract.
@@ -24,7 +24,7 @@ def allows_unpaid(notes: list[OrderNote]) -> bool:
     return any(phrase.lower() in note.text.lower() for note in notes for phrase in UNPAID_ALLOWED_PHRASES)
 
 
-def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Verification:
+def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> scanrows.Opened:
     """The verifier scans the waybill: load the parcel's orders, or refuse loudly."""
     scan = recognize(waybill, expect="waybill")
     key = scan.value if scan.kind == "waybill" else waybill.strip().upper()
@@ -38,15 +38,10 @@ def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> Veri
     missing = [sku for sku in expected if sku not in known]
     if missing:
         known |= _items(stock, missing)
-    lines = [VerificationLine(sku=sku, name=known.get(sku, {}).get("name", sku), expected=qty,
-                              barcodes=list(known.get(sku, {}).get("barcodes", []))) for sku, qty in expected.items()]
-    verification = Verification(waybill=key, verifier=actor.badge, verifier_name=actor.name, state="open",
-                                orders=[o.order_no for o in parcel], lines=lines)
-    s.add(verification)
-    s.flush()
-    at = orders.now(s)
+    lines = [scanrows.Line(id=0, sku=sku, name=known.get(sku, {}).get("name", sku), expected=qty, scanned=0,
+                           barcodes=list(known.get(sku, {}).get("barcodes", []))) for sku, qty in expected.items()]
+    verification = scanrows.open_check(s, key, actor.badge, actor.name, [o.order_no for o in parcel], lines)
     for order in parcel:
-        order.verified_at = at
         journal.append(s, actor, "verification_opened", order_no=order.order_no, verification_id=verification.id,
                        detail={"waybill": key})
     return verification
@@ -164,15 +159,17 @@ def _not_in_parcel(scan: Scan, stock: Stock) -> str:
         return "wrong_item"
 
 
-def missing(verification: Verification) -> list[dict[str, Any]]:
+def missing(verification: Verification | scanrows.Check) -> list[dict[str, Any]]:
     return [{"sku": line.sku, "name": line.name, "expected": line.expected, "scanned": line.scanned,
              "missing": line.expected - line.scanned}
             for line in verification.lines if line.scanned < line.expected]
 
 
-def complete(s: Session, actor: Identity, verification_id: int) -> tuple[Verification, list[int]]:
+def complete(s: Rows, actor: Identity, verification_id: int) -> tuple[scanrows.Check, list[int]]:
     """Every line scanned: the parcel ships, and its stock movement waits in the outbox."""
-    verification = get(s, verification_id, lock=True)
+    verification = scanrows.lock_check(s, verification_id)
+    if verification is None:
+        raise NotFoundError(code="unknown_verification", details={"id": verification_id})
     # The orders' row locks serialise two verifiers finishing the same parcel: one ships it,
     # the other finds it shipped.
     parcel = orders.locked(s, sorted(verification.orders))
@@ -187,18 +184,12 @@ def complete(s: Session, actor: Identity, verification_id: int) -> tuple[Verific
     gaps = missing(verification)
     if gaps:
         raise ConflictError(code="lines_missing", details={"lines": gaps})
-    at = orders.now(s)
-    outbox_ids = []
+    outbox_ids = shipping.add(s, actor, parcel)
     for order in parcel:
-        order.state = "shipped"
-        order.shipped_at = at
         journal.append(s, actor, "verified", order_no=order.order_no, verification_id=verification.id,
                        qty=sum(line.qty for line in order.lines))
         journal.append(s, actor, "shipped", order_no=order.order_no, verification_id=verification.id)
-        outbox_ids.append(shipping.add(s, actor, order).id)
-    verification.state = "shipped"
-    verification.completed_at = at
-    s.flush()
+    scanrows.ship_check(s, verification, [order.order_no for order in parcel])
     return verification, outbox_ids
 
 

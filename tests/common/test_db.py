@@ -1,5 +1,6 @@
 """The pool: no ping on a connection in steady use, a ping (and a fresh connection) after a long idle."""
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -197,3 +198,12 @@ def test_an_object_changed_after_a_commit_is_written_by_the_next(pooled):
         assert db.cursor(unit).execute("SELECT tag FROM marks_orm").fetchone() == ("changed",)
     finally:
         unit.close()
+
+
+def test_compiled_keeps_named_placeholders_and_refuses_a_literal_it_would_lose():
+    """Only the text of a compiled statement is kept: a literal value would become an unfilled placeholder."""
+    table = sa.table("picks", sa.column("id"), sa.column("state"), schema="scan")
+    named = sa.update(table).where(table.c.id == sa.bindparam("id")).values(state=sa.bindparam("state"))
+    assert db.compiled(named) == "UPDATE scan.picks SET state=%(state)s WHERE scan.picks.id = %(id)s"
+    with pytest.raises(ValueError, match="state"):
+        db.compiled(sa.update(table).where(table.c.id == sa.bindparam("id")).values(state="shipped"))

@@ -263,3 +263,30 @@ def test_post_verification_locks_a_merged_parcel_in_order_number_order(desk, eng
         holder.close()
         opener.join()
     assert [o["order_no"] for o in opened[0]["orders"]] == ["TB20261122009", "TB20261122002"]
+
+
+def test_post_verification_times_are_the_database_clock_and_complete_twice_ships_once(desk, engine):
+    """Opening stamps verified_at, completing stamps shipped_at and completed_at; a repeated complete
+    answers shipped again and queues nothing more, and an outbox row already there for the order is kept."""
+    supervisor, verifier = desk
+    post(supervisor, "/api/scan/orders", order(lines=[{"sku": "MUG-01", "qty": 1}]))
+    post(supervisor, "/api/scan/orders", order("TB20261122002", waybill=None, merge_into="TB20261122001",
+                                               lines=[{"sku": "CAP-9", "qty": 1}]))
+    vid = _open(verifier)["id"]
+    assert count(engine, "SELECT count(*) FROM scan.orders WHERE verified_at IS NOT NULL") == 2
+    # A row left for the second order (a delivery queued before a crash, say) is the one used.
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO scan.shipment_outbox (order_no, lines, identity, state) "
+                          "VALUES ('TB20261122002', '[]', '{}', 'pending')"))
+    post(verifier, f"/api/scan/verifications/{vid}/scan", {"code": "MUG-01"})
+    post(verifier, f"/api/scan/verifications/{vid}/scan", {"code": "CAP-9"})
+    first = post(verifier, f"/api/scan/verifications/{vid}/complete")
+    again = post(verifier, f"/api/scan/verifications/{vid}/complete")
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json() == {"id": vid, "state": "shipped",
+                                                    "orders": ["TB20261122001", "TB20261122002"]}
+    assert count(engine, "SELECT count(*) FROM scan.shipment_outbox") == 2
+    assert count(engine, "SELECT count(*) FROM scan.shipment_outbox WHERE lines = '[]'") == 1
+    assert count(engine, "SELECT count(*) FROM scan.orders WHERE state = 'shipped' AND shipped_at >= verified_at") == 2
+    assert count(engine, "SELECT count(*) FROM scan.verifications WHERE completed_at IS NOT NULL") == 1
+    assert count(engine, "SELECT count(*) FROM scan.events WHERE kind = 'shipped'") == 2
