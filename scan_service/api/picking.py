@@ -30,8 +30,8 @@ def start_pick(body: dict):
         if badge.kind != "badge":
             raise InvalidInputError(code="invalid_picker_badge", details={"fields": {"picker": ["Not a badge."]}})
         picker = Identity(badge=badge.value, name="", roles=actor.roles, lang=actor.lang, device=actor.device)
-    with transaction() as s:
-        return picking.start(s, actor, body["basket"], body["orders"], stock(), picker=picker,
+    with unit() as work:
+        return picking.start(work, actor, body["basket"], body["orders"], stock(), picker=picker,
                              max_orders=body["max_orders"])
 
 

@@ -19,13 +19,15 @@ from functools import cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
 
 from common.db import Rows, compiled, cursor, with_commit
-from scan_service.models import Order, OrderLine, Pick, PickTask, Verification, VerificationLine
+from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Verification, VerificationLine
 
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
-ORDER_LINES = OrderLine.__table__
+ORDER_LINES, NOTES = OrderLine.__table__, OrderNote.__table__
+_ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
+            ORDERS.c.waybill_no, ORDERS.c.merge_into)
 
 
 @dataclass
@@ -71,7 +73,16 @@ class Ordered:
     state: str
     basket: str | None
     picked_at: datetime | None
+    paid: bool
+    waybill_no: str | None
+    merge_into: str | None
     lines: list[Wanted] = field(default_factory=list)
+
+
+@dataclass
+class Note:
+    order_no: str
+    text: str
 
 
 @dataclass
@@ -143,8 +154,20 @@ def _statements() -> dict[str, str]:
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
         "new_pick": insert(picks).values({name: bindparam(name) for name in _NEW_PICK})
         .returning(picks.c.id, picks.c.created_at),
-        "orders": select(ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at)
-        .where(ORDERS.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDERS.c.order_no).with_for_update(),
+        "orders": select(*_ORDERED).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
+        .order_by(ORDERS.c.order_no).with_for_update(),
+        # A basket's orders named by number or waybill, and every order sharing a waybill with them:
+        # all locked by one statement, in order-number order.
+        "orders_named": select(*_ORDERED).where(or_(
+            ORDERS.c.order_no == func.any(bindparam("refs")), ORDERS.c.waybill_no == func.any(bindparam("waybills")),
+            ORDERS.c.waybill_no.in_(select(ORDERS.c.waybill_no)
+                                    .where(ORDERS.c.order_no == func.any(bindparam("refs"))))))
+        .order_by(ORDERS.c.order_no).with_for_update(),
+        # The next waiting orders; those another picker is claiming are skipped, not waited for.
+        "orders_waiting": select(*_ORDERED).where(ORDERS.c.state == bindparam("state"))
+        .order_by(ORDERS.c.created_at, ORDERS.c.order_no).limit(bindparam("limit")).with_for_update(skip_locked=True),
+        "order_notes": select(NOTES.c.order_no, NOTES.c.text)
+        .where(NOTES.c.order_no == func.any(bindparam("order_nos"))).order_by(NOTES.c.id),
         "order_lines": select(ORDER_LINES.c.order_no, ORDER_LINES.c.sku, ORDER_LINES.c.qty)
         .where(ORDER_LINES.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDER_LINES.c.id),
         "check_closed": update(checks).where(checks.c.id == bindparam("id"))
@@ -153,6 +176,9 @@ def _statements() -> dict[str, str]:
         .values(state=bindparam("state"), shipped_at=func.now()),
         "orders_verifying": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .values(verified_at=func.now()),
+        # The state as a literal: the open-basket unique index is partial (state = 'open') and answers this.
+        "basket_open": select(picks.c.id).where(picks.c.basket == bindparam("basket"),
+                                                picks.c.state == literal_column("'open'")),
         "pick_closed": update(picks).where(picks.c.id == bindparam("pick_id"))
         .values(state=bindparam("state"), completed_at=func.now()),
         "orders_picking": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
@@ -228,11 +254,35 @@ def lock_orders(s: Rows, order_nos: list[str]) -> list[Ordered]:
 
     The lines are read after the lock, by a statement of their own, for the same reason a pick's tasks are.
     """
-    rows, sql = cursor(s), _statements()
-    found = {row[0]: Ordered(*row) for row in rows.execute(sql["orders"], {"order_nos": order_nos})}
-    for no, sku, qty in rows.execute(sql["order_lines"], {"order_nos": list(found)}):
-        found[no].lines.append(Wanted(sku, qty))
+    found = _locked(s, "orders", {"order_nos": order_nos})
     return [found[no] for no in order_nos if no in found]
+
+
+def basket_on_walk(s: Rows, basket: str) -> bool:
+    return cursor(s).execute(_statements()["basket_open"], {"basket": basket}).fetchone() is not None
+
+
+def lock_named(s: Rows, refs: list[str], waybills: list[str]) -> dict[str, Ordered]:
+    """The orders numbered `refs` or under `waybills`, and the others sharing their waybills, locked, with lines."""
+    return _locked(s, "orders_named", {"refs": refs, "waybills": waybills})
+
+
+def lock_waiting(s: Rows, limit: int) -> list[Ordered]:
+    """Up to `limit` of the oldest orders waiting to be picked that no one else is claiming, locked, with lines."""
+    return list(_locked(s, "orders_waiting", {"state": "printed", "limit": limit}).values())
+
+
+def notes_of(s: Rows, order_nos: list[str]) -> list[Note]:
+    return [Note(*row) for row in cursor(s).execute(_statements()["order_notes"], {"order_nos": order_nos})]
+
+
+def _locked(s: Rows, statement: str, params: dict[str, Any]) -> dict[str, Ordered]:
+    rows, sql = cursor(s), _statements()
+    found = {row[0]: Ordered(*row) for row in rows.execute(sql[statement], params)}
+    if found:
+        for no, sku, qty in rows.execute(sql["order_lines"], {"order_nos": list(found)}):
+            found[no].lines.append(Wanted(sku, qty))
+    return found
 
 
 def close_pick(s: Rows, pick_id: int, state: str, order_states: dict[str, str]) -> None:

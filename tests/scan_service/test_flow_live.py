@@ -284,6 +284,28 @@ def test_flow_merged_parcel_picked_and_shipped_together(floor, crew, redis_conn)
     assert sum(m["qty"] for m in movements(supervisor, floor, "TS-001-RED-M", "ship")) == 2
 
 
+def test_flow_pick_without_orders_takes_the_next_waiting_skipping_unpaid_and_bringing_merged(floor, crew):
+    """No orders named: the oldest waiting ones; unpaid only with a note allowing it; a merged parcel whole."""
+    supervisor, picker, _verifier = crew
+    mug = [{"sku": "MUG-01", "qty": 1}]
+    for number, extra in (("TB-A1", {}), ("TB-B1", {"paid": False}), ("TB-C1", {"paid": False}), ("TB-D1", {})):
+        ok(call(supervisor, floor, "POST", "/api/scan/orders", {"order_no": number, "waybill_no": f"SF-{number}",
+                                                                "carrier": "SF", "lines": mug} | extra), 201)
+    ok(call(supervisor, floor, "POST", "/api/scan/orders/TB-C1/notes", {"text": "客户已确认，允许未付款发货"}), 201)
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", {"order_no": "TB-D2", "merge_into": "TB-D1",
+                                                            "lines": mug}), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-020", "max_orders": 4}), 201)
+    # The four oldest are A, B, C and D1: B waits for payment, D2 comes along with D1.
+    assert pick["orders"] == ["TB-A1", "TB-C1", "TB-D1", "TB-D2"]
+    assert sum(task["qty"] for task in pick["tasks"]) == 4
+    states = {no: ok(call(supervisor, floor, "GET", f"/api/scan/orders/{no}"))["state"]
+              for no in ("TB-A1", "TB-B1", "TB-C1", "TB-D1", "TB-D2")}
+    assert states == {"TB-A1": "picking", "TB-B1": "printed", "TB-C1": "picking", "TB-D1": "picking",
+                      "TB-D2": "picking"}
+    assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-021", "orders": ["TB-D2"]}), 409,
+                 "order_not_waiting")
+
+
 def test_flow_racing_scans_and_picks_never_double(floor, crew):
     """Threads on the live gateway: one order goes into one basket, the last unit is picked once."""
     supervisor, picker, _verifier = crew
