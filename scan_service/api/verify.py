@@ -21,10 +21,8 @@ api = Api(bp, "scan")
 VERIFIERS = ("verifier", "supervisor")
 
 
-def _view(s, verification: Verification | scanrows.Opened) -> dict:
-    # The parcel's orders are in the session already when the verification was just opened or
-    # completed: Session.get answers those without a statement (and without loading their lines again).
-    parcel = [s.get(Order, no) for no in verification.orders]
+def _view(verification: Verification | scanrows.Opened, parcel: list) -> dict:
+    """The verification with its parcel's orders (ORM objects or the rows an opening locked), notes first."""
     notes = orders.sorted_notes([note for order in parcel for note in order.notes])
     alerts = [{"code": "buyer_note", "order_no": n.order_no, "text": n.text} for n in notes if n.kind == "buyer"]
     alerts += [{"code": "unpaid_allowed", "order_no": o.order_no} for o in parcel if not o.paid]
@@ -39,19 +37,26 @@ def _view(s, verification: Verification | scanrows.Opened) -> dict:
             "next_state": "read_notes" if alerts else ("scan_item" if verification.state == "open" else "done")}
 
 
+def _with_parcel(s, verification: Verification) -> tuple[Verification, list[Order]]:
+    # The parcel's orders are in the session already when the verification was just changed:
+    # Session.get answers those without a statement (and without loading their lines again).
+    return verification, [s.get(Order, no) for no in verification.orders]
+
+
 @api.route("POST", "/verifications", body=WaybillIn, response=VerificationOut, status=201, roles=VERIFIERS,
            errors=(404, 409))
 def scan_waybill(body: dict):
     """The waybill finds the parcel; notes come first. Leads to: item scanning, or a blocking alarm."""
-    with transaction() as s:
-        return _view(s, verify.open_parcel(s, current(), body["waybill"], stock()))
+    with unit() as work:
+        opened = verify.open_parcel(work, current(), body["waybill"], stock())
+        return _view(opened, opened.parcel)
 
 
 @api.route("GET", "/verifications/<int:verification_id>", response=VerificationOut, roles=VERIFIERS, errors=(404,))
 def get_verification(verification_id: int):
     """A verification as it stands, to resume after a lost connection."""
     with transaction() as s:
-        return _view(s, verify.get(s, verification_id))
+        return _view(*_with_parcel(s, verify.get(s, verification_id)))
 
 
 @api.route("POST", "/verifications/<int:verification_id>/scan", body=VerifyScanIn, response=VerifyScanOut,
@@ -80,4 +85,4 @@ def report_short(verification_id: int, body: dict):
     """An item is missing from the basket: the order goes to `short` (return procedure)."""
     with transaction() as s:
         verification = verify.report_short(s, current(), verification_id, body["sku"], body["qty"])
-        return _view(s, verification)
+        return _view(*_with_parcel(s, verification))

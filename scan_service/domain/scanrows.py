@@ -27,7 +27,7 @@ from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Ver
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
 ORDER_LINES, NOTES = OrderLine.__table__, OrderNote.__table__
 _ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
-            ORDERS.c.waybill_no, ORDERS.c.merge_into)
+            ORDERS.c.waybill_no, ORDERS.c.merge_into, ORDERS.c.shop, ORDERS.c.intercept_reason)
 
 
 @dataclass
@@ -76,13 +76,20 @@ class Ordered:
     paid: bool
     waybill_no: str | None
     merge_into: str | None
+    shop: str
+    intercept_reason: str | None
     lines: list[Wanted] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass
 class Note:
+    id: int
     order_no: str
+    kind: str
     text: str
+    operator: str
+    created_at: datetime
 
 
 @dataclass
@@ -129,6 +136,7 @@ class Opened:
     verifier: str
     orders: list[str]
     lines: list[Line]
+    parcel: list[Ordered] = field(default_factory=list, repr=False)  # the orders, for the answer's notes
     state: str = "open"
 
 
@@ -166,8 +174,11 @@ def _statements() -> dict[str, str]:
         # The next waiting orders; those another picker is claiming are skipped, not waited for.
         "orders_waiting": select(*_ORDERED).where(ORDERS.c.state == bindparam("state"))
         .order_by(ORDERS.c.created_at, ORDERS.c.order_no).limit(bindparam("limit")).with_for_update(skip_locked=True),
-        "order_notes": select(NOTES.c.order_no, NOTES.c.text)
+        "order_notes": select(NOTES.c.id, NOTES.c.order_no, NOTES.c.kind, NOTES.c.text, NOTES.c.operator,
+                              NOTES.c.created_at)
         .where(NOTES.c.order_no == func.any(bindparam("order_nos"))).order_by(NOTES.c.id),
+        "parcel": select(*_ORDERED).where(ORDERS.c.waybill_no == bindparam("waybill"))
+        .order_by(ORDERS.c.order_no).with_for_update(),
         "order_lines": select(ORDER_LINES.c.order_no, ORDER_LINES.c.sku, ORDER_LINES.c.qty)
         .where(ORDER_LINES.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDER_LINES.c.id),
         "check_closed": update(checks).where(checks.c.id == bindparam("id"))
@@ -270,6 +281,23 @@ def lock_named(s: Rows, refs: list[str], waybills: list[str]) -> dict[str, Order
 def lock_waiting(s: Rows, limit: int) -> list[Ordered]:
     """Up to `limit` of the oldest orders waiting to be picked that no one else is claiming, locked, with lines."""
     return list(_locked(s, "orders_waiting", {"state": "printed", "limit": limit}).values())
+
+
+def lock_parcel(s: Rows, waybill: str) -> list[Ordered]:
+    """The orders under one waybill, locked in order-number order, main order first, with lines and notes."""
+    found = _locked(s, "parcel", {"waybill": waybill})
+    for note in notes_of(s, list(found)) if found else []:
+        found[note.order_no].notes.append(note)
+    return sorted(found.values(), key=lambda order: order.merge_into is not None)
+
+
+# The tasks of every pick that carried one of these orders, latest pick first (the GIN index on picks.orders).
+_PICKED_ITEMS = ("SELECT t.sku, t.name, t.barcodes FROM scan.pick_tasks t JOIN scan.picks p ON p.id = t.pick_id "
+                 "WHERE p.orders ?| %(order_nos)s::text[] ORDER BY p.id DESC")
+
+
+def picked_items(s: Rows, order_nos: list[str]) -> list[tuple[str, str, list[str]]]:
+    return cursor(s).execute(_PICKED_ITEMS, {"order_nos": order_nos}).fetchall()
 
 
 def notes_of(s: Rows, order_nos: list[str]) -> list[Note]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from codes.recognize import Scan, recognize
@@ -13,7 +12,7 @@ from common.db import Rows
 from common.errors import ConflictError, NotFoundError
 from scan_service.domain import journal, orders, scanrows, shipping
 from scan_service.domain.stock import Stock
-from scan_service.models import Order, OrderNote, Pick, PickTask, Verification
+from scan_service.models import Order, OrderNote, Verification
 
 # Domain rule 4: an unpaid order ships only when a note says so. A note "allows" it when it
 # contains one of these phrases (case-insensitive); the list is the documented contract.
@@ -24,11 +23,11 @@ def allows_unpaid(notes: list[OrderNote]) -> bool:
     return any(phrase.lower() in note.text.lower() for note in notes for phrase in UNPAID_ALLOWED_PHRASES)
 
 
-def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> scanrows.Opened:
+def open_parcel(s: Rows, actor: Identity, waybill: str, stock: Stock) -> scanrows.Opened:
     """The verifier scans the waybill: load the parcel's orders, or refuse loudly."""
     scan = recognize(waybill, expect="waybill")
     key = scan.value if scan.kind == "waybill" else waybill.strip().upper()
-    parcel = orders.parcel(s, key, lock=True)
+    parcel = scanrows.lock_parcel(s, key)
     if not parcel:
         raise NotFoundError(code="unknown_waybill", details={"waybill": waybill})
     _refuse_blocked(parcel)
@@ -41,13 +40,14 @@ def open_parcel(s: Session, actor: Identity, waybill: str, stock: Stock) -> scan
     lines = [scanrows.Line(id=0, sku=sku, name=known.get(sku, {}).get("name", sku), expected=qty, scanned=0,
                            barcodes=list(known.get(sku, {}).get("barcodes", []))) for sku, qty in expected.items()]
     verification = scanrows.open_check(s, key, actor.badge, actor.name, [o.order_no for o in parcel], lines)
+    verification.parcel = parcel
     for order in parcel:
         journal.append(s, actor, "verification_opened", order_no=order.order_no, verification_id=verification.id,
                        detail={"waybill": key})
     return verification
 
 
-def _picked_items(s: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
+def _picked_items(s: Rows, order_nos: list[str]) -> dict[str, dict[str, Any]]:
     """Name and barcodes of the parcel's SKUs as their pick carried them from stock, latest pick first.
 
     Saves the packing table one call to stock_service per SKU. An item whose pick had no barcodes
@@ -55,10 +55,8 @@ def _picked_items(s: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]
     """
     if not order_nos:
         return {}
-    query = (select(PickTask.sku, PickTask.name, PickTask.barcodes).join(Pick, Pick.id == PickTask.pick_id)
-             .where(Pick.orders.has_any(array(order_nos))).order_by(Pick.id.desc()))
     found: dict[str, dict[str, Any]] = {}
-    for sku, name, barcodes in s.execute(query):
+    for sku, name, barcodes in scanrows.picked_items(s, order_nos):
         if barcodes and sku not in found:
             found[sku] = {"name": name, "barcodes": barcodes}
     return found
