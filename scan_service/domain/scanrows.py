@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 
 from common.db import Rows, compiled, cursor, with_commit
 from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Verification, VerificationLine
@@ -164,13 +164,6 @@ def _statements() -> dict[str, str]:
         .returning(picks.c.id, picks.c.created_at),
         "orders": select(*_ORDERED).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .order_by(ORDERS.c.order_no).with_for_update(),
-        # A basket's orders named by number or waybill, and every order sharing a waybill with them:
-        # all locked by one statement, in order-number order.
-        "orders_named": select(*_ORDERED).where(or_(
-            ORDERS.c.order_no == func.any(bindparam("refs")), ORDERS.c.waybill_no == func.any(bindparam("waybills")),
-            ORDERS.c.waybill_no.in_(select(ORDERS.c.waybill_no)
-                                    .where(ORDERS.c.order_no == func.any(bindparam("refs"))))))
-        .order_by(ORDERS.c.order_no).with_for_update(),
         # The next waiting orders; those another picker is claiming are skipped, not waited for.
         "orders_waiting": select(*_ORDERED).where(ORDERS.c.state == bindparam("state"))
         .order_by(ORDERS.c.created_at, ORDERS.c.order_no).limit(bindparam("limit")).with_for_update(skip_locked=True),
@@ -196,9 +189,19 @@ def _statements() -> dict[str, str]:
         .values(state=bindparam("state"), allocated=bindparam("allocated"), basket=bindparam("basket")),
     }
     return {name: compiled(statement) for name, statement in statements.items()} | {
-        "new_tasks": _NEW_TASKS, "orders_picked": _ORDERS_PICKED, "new_check": _NEW_CHECK}
+        "new_tasks": _NEW_TASKS, "orders_picked": _ORDERS_PICKED, "new_check": _NEW_CHECK,
+        "orders_named": _ORDERS_NAMED.format(columns=", ".join(c.name for c in _ORDERED))}
 
 
+# A basket's orders named by number or waybill, and every order sharing a waybill with them, all
+# locked by one statement in order-number order. The named orders' waybills are gathered first
+# (an InitPlan): as `waybill_no IN (SELECT ...)` the condition could use no index, and every pick
+# start read the whole orders table.
+_ORDERS_NAMED = (
+    "SELECT {columns} FROM scan.orders WHERE order_no = ANY(%(refs)s::text[]) "
+    "OR waybill_no = ANY(%(waybills)s::text[] || ARRAY(SELECT waybill_no FROM scan.orders "
+    "WHERE order_no = ANY(%(refs)s::text[]) AND waybill_no IS NOT NULL)) "
+    "ORDER BY order_no FOR UPDATE")
 # Each order of a completed pick to `picked` or `short`, in one statement.
 _ORDERS_PICKED = ("UPDATE scan.orders SET state = r.state, picked_at = now() "
                   "FROM jsonb_to_recordset(%(orders)s) AS r(order_no text, state text) "
