@@ -26,6 +26,7 @@ from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Ver
 
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
 ORDER_LINES, NOTES = OrderLine.__table__, OrderNote.__table__
+_WALK = ("id", "state", "location", "picker", "picker_name")
 _ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
             ORDERS.c.waybill_no, ORDERS.c.merge_into, ORDERS.c.shop, ORDERS.c.intercept_reason)
 
@@ -53,8 +54,8 @@ class Walk:
     location: str | None
     picker: str
     picker_name: str
-    basket: str
-    orders: list[str]
+    basket: str = ""  # read only for a completion: a scan does not need them
+    orders: list[str] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     loaded: tuple = field(default=(), repr=False)  # what the row held when locked, to write only changes
 
@@ -149,13 +150,16 @@ def _statements() -> dict[str, str]:
     """Compiled once and run on the unit of work's psycopg cursor (common.db.cursor): a scan compiles nothing."""
     picks, checks = Pick.__table__, Verification.__table__
     statements = {
-        "pick": select(*_columns(picks, Walk)).where(picks.c.id == bindparam("id")).with_for_update(),
+        "pick": select(*(picks.c[name] for name in _WALK)).where(picks.c.id == bindparam("id")).with_for_update(),
+        "pick_closing": select(*(picks.c[name] for name in (*_WALK, "basket", "orders")))
+        .where(picks.c.id == bindparam("id")).with_for_update(),
         "tasks": select(*_columns(TASKS, Task)).where(TASKS.c.pick_id == bindparam("id"))
         .order_by(TASKS.c.seq, TASKS.c.id),
         "pick_moved": update(picks).where(picks.c.id == bindparam("pick_id"))
         .values(location=bindparam("location"), picker=bindparam("picker"), picker_name=bindparam("picker_name")),
         "task_picked": update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(picked=bindparam("picked")),
-        "check": select(checks.c.id, checks.c.state, checks.c.orders).where(checks.c.id == bindparam("id"))
+        "check": select(checks.c.id, checks.c.state).where(checks.c.id == bindparam("id")).with_for_update(),
+        "check_closing": select(checks.c.id, checks.c.state, checks.c.orders).where(checks.c.id == bindparam("id"))
         .with_for_update(),
         "lines": select(*_columns(LINES, Line)).where(LINES.c.verification_id == bindparam("id"))
         .order_by(LINES.c.id),
@@ -252,9 +256,10 @@ def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list
     return Started(pick_id, basket, picker, picker_name, orders, created_at, tasks)
 
 
-def lock_pick(s: Rows, pick_id: int) -> Walk | None:
+def lock_pick(s: Rows, pick_id: int, *, closing: bool = False) -> Walk | None:
+    """The pick locked, then its tasks; `closing` adds its basket and orders, which a completion needs."""
     rows, sql = cursor(s), _statements()
-    row = rows.execute(sql["pick"], {"id": pick_id}).fetchone()
+    row = rows.execute(sql["pick_closing" if closing else "pick"], {"id": pick_id}).fetchone()
     if row is None:
         return None
     walk = Walk(*row)
@@ -364,9 +369,10 @@ def save_pick(s: Rows, walk: Walk) -> None:
             with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
 
 
-def lock_check(s: Rows, verification_id: int) -> Check | None:
+def lock_check(s: Rows, verification_id: int, *, closing: bool = False) -> Check | None:
+    """The check locked, then its lines; `closing` adds its orders, which a completion needs."""
     rows, sql = cursor(s), _statements()
-    row = rows.execute(sql["check"], {"id": verification_id}).fetchone()
+    row = rows.execute(sql["check_closing" if closing else "check"], {"id": verification_id}).fetchone()
     if row is None:
         return None
     return Check(*row, lines=[Line(*line) for line in rows.execute(sql["lines"], {"id": verification_id})])
