@@ -68,7 +68,7 @@ class Wanted:
 
 @dataclass
 class Ordered:
-    """An order as the completion of a pick or a check sees it: locked, with what its lines want."""
+    """An order as the start or completion of a walk or a check sees it: locked, with its lines (notes when asked)."""
 
     order_no: str
     state: str
