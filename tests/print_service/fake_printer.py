@@ -86,7 +86,8 @@ class FakePrinter:
                     except OSError:
                         break
         finally:
-            conn.close()
+            # Counted before the close: the worker sees the close as "printed" and lets the next
+            # label go at once, so a count after it could overlap the next connection's.
             with self.lock:
                 self.active -= 1
                 self.raw.append(received)
@@ -94,6 +95,7 @@ class FakePrinter:
                 label = received.replace(b"~HS", b"", 1) if received.startswith(b"~HS") else received
                 if label:
                     self.jobs.append(label)
+            conn.close()
 
     def labels(self) -> list[bytes]:
         with self.lock:
