@@ -18,7 +18,7 @@ from common import db
 from common.auth import Identity
 from common.db import Rows
 from common.http import ServiceError
-from scan_service.models import Pick, ShipmentOutbox
+from scan_service.models import ShipmentOutbox
 
 # Every order of a parcel in one statement; an order already queued (a repeat) keeps its row.
 _ADD = """
@@ -29,6 +29,7 @@ ORDER BY r.n
 ON CONFLICT (order_no) DO NOTHING
 RETURNING order_no, id
 """
+_LATEST_BASKET = "SELECT basket FROM scan.picks WHERE orders @> %(order)s ORDER BY id DESC LIMIT 1"
 _QUEUED = "SELECT order_no, id FROM scan.shipment_outbox WHERE order_no = ANY(%(numbers)s::text[])"
 
 
@@ -47,9 +48,10 @@ def add(s: Rows, actor: Identity, parcel: list[Any]) -> list[int]:
     return [ids[order.order_no] for order in parcel]
 
 
-def _basket_of(s: Session, order_no: str) -> str | None:
-    pick = s.scalars(select(Pick).where(Pick.orders.contains([order_no])).order_by(Pick.id.desc())).first()
-    return pick.basket if pick is not None else None
+def _basket_of(s: Rows, order_no: str) -> str | None:
+    """The basket of the order's latest pick (the GIN index on picks.orders answers it)."""
+    found = db.cursor(s).execute(_LATEST_BASKET, {"order": Jsonb([order_no])}).fetchone()
+    return found[0] if found else None
 
 
 def claim(s: Session, outbox_id: int) -> ShipmentOutbox | None:

@@ -290,3 +290,18 @@ def test_post_verification_times_are_the_database_clock_and_complete_twice_ships
     assert count(engine, "SELECT count(*) FROM scan.orders WHERE state = 'shipped' AND shipped_at >= verified_at") == 2
     assert count(engine, "SELECT count(*) FROM scan.verifications WHERE completed_at IS NOT NULL") == 1
     assert count(engine, "SELECT count(*) FROM scan.events WHERE kind = 'shipped'") == 2
+
+
+def test_post_verification_complete_finds_the_basket_of_a_picked_order_that_does_not_name_it(desk, engine):
+    """An order picked before orders kept their basket: its shipment leaves from its latest pick's basket."""
+    supervisor, verifier = desk
+    post(supervisor, "/api/scan/orders", order(lines=[{"sku": "MUG-01", "qty": 1}]))
+    with engine.begin() as conn:
+        for basket in ("BK-001", "BK-002"):
+            conn.execute(text("INSERT INTO scan.picks (basket, picker, picker_name, state, orders) "
+                              "VALUES (:basket, 'EDB_PH001', '', 'picked', '[\"TB20261122001\"]')"), {"basket": basket})
+        conn.execute(text("UPDATE scan.orders SET state = 'picked', picked_at = now(), basket = NULL"))
+    vid = _open(verifier)["id"]
+    post(verifier, f"/api/scan/verifications/{vid}/scan", {"code": "MUG-01"})
+    assert post(verifier, f"/api/scan/verifications/{vid}/complete").status_code == 200
+    assert count(engine, "SELECT count(*) FROM scan.shipment_outbox WHERE basket = 'BK-002'") == 1
