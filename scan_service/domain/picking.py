@@ -97,11 +97,11 @@ def _claim(s: Rows, refs: list[str] | None, max_orders: int) -> list[scanrows.Or
         notes = scanrows.notes_of(s, unpaid) if unpaid else []
         found = [o for o in waiting if o.paid or allows_unpaid([n for n in notes if n.order_no == o.order_no])]
         return _with_merged(s, found)
-    refs = list(dict.fromkeys(refs))
-    by_number = scanrows.lock_named(s, refs, [recognize(ref, "waybill").value for ref in refs])
+    waybills = {ref: recognize(ref, "waybill").value for ref in refs}   # in order, once each
+    by_number = scanrows.lock_named(s, list(waybills), list(waybills.values()))
     found: list[scanrows.Ordered] = []
-    for ref in refs:
-        matches = [by_number[ref]] if ref in by_number else _under(by_number, recognize(ref, "waybill").value)
+    for ref, waybill in waybills.items():
+        matches = [by_number[ref]] if ref in by_number else _under(by_number, waybill)
         if not matches:
             raise NotFoundError(code="unknown_order", details={"order": ref})
         found.extend(m for m in matches if m not in found)
