@@ -6,31 +6,62 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common import db
 from common.errors import ConflictError, ForbiddenError, NotFoundError
+from stock_service.domain import barcodes as codes
 from stock_service.domain import ledger, skus, stock
 from stock_service.domain.ledger import Move
-from stock_service.models import Balance, Location, Receipt, ReceiptLine, Sku
+from stock_service.models import Balance, Location, Receipt, Sku
+
+# What opening a receipt checks, in one statement: the ref not taken, the named location's kind,
+# the default receiving area, and which of the lines' SKUs exist.
+_CHECK_RECEIPT = """
+SELECT (SELECT id FROM stock.receipts WHERE ref = %(ref)s),
+       (SELECT kind FROM stock.locations WHERE code = %(location)s),
+       (SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1),
+       ARRAY(SELECT sku FROM stock.skus WHERE sku = ANY(%(skus)s::text[]))
+"""
+# The receipt and its lines in one statement; a racing receipt of the same ref makes none (409).
+_WRITE_RECEIPT = """
+WITH r AS (INSERT INTO stock.receipts (ref, state, location, created_by)
+           VALUES (%(ref)s, 'open', %(location)s, %(by)s) ON CONFLICT (ref) DO NOTHING
+           RETURNING id, created_at),
+     l AS (INSERT INTO stock.receipt_lines (receipt_id, sku, expected, received)
+           SELECT r.id, x.sku, x.qty, 0 FROM r, unnest(%(skus)s::text[], %(qtys)s::int[]) WITH ORDINALITY
+                AS x(sku, qty, n)
+           ORDER BY x.n
+           RETURNING id, sku, expected, received)
+SELECT r.id, r.created_at, l.id, l.sku, l.expected, l.received FROM r, l ORDER BY l.id
+"""
 
 
-def create(s: Session, actor: Any, *, ref: str, lines: list[dict[str, Any]], location: str | None = None) -> Receipt:
+def create(s: Session, actor: Any, *, ref: str, lines: list[dict[str, Any]],
+           location: str | None = None) -> dict[str, Any]:
     """Open a receipt for a delivery; its lines say what is expected."""
-    if s.scalar(select(Receipt.id).where(Receipt.ref == ref)) is not None:
+    rows = db.cursor(s)
+    taken, kind, staging, known = rows.execute(_CHECK_RECEIPT, {
+        "ref": ref, "location": location, "skus": sorted({line["sku"] for line in lines})}).fetchone()
+    if taken is not None:
         raise ConflictError(code="receipt_exists", details={"ref": ref})
     if location is not None:
-        place = ledger.location(s, location)
-        if place.kind != "staging":
+        if kind is None:
+            raise NotFoundError(code="unknown_location", details={"location": location})
+        if kind != "staging":
             raise ConflictError(code="not_a_staging_location", details={"location": location})
     else:
-        location = stock.first_of_kind(s, "staging", stock.RECEIVING)
+        location = staging or stock.first_of_kind(s, "staging", stock.RECEIVING)
     expected: dict[str, int] = {}
     for index, line in enumerate(lines):
-        ledger.sku(s, line["sku"], f"lines.{index}.sku")
+        if line["sku"] not in known:
+            raise NotFoundError(code="unknown_sku", details={f"lines.{index}.sku": line["sku"]})
         expected[line["sku"]] = expected.get(line["sku"], 0) + line["qty"]
-    receipt = Receipt(ref=ref, state="open", location=location, created_by=actor.badge,
-                      lines=[ReceiptLine(sku=k, expected=v, received=0) for k, v in expected.items()])
-    s.add(receipt)
-    s.flush()
-    return receipt
+    written = rows.execute(_WRITE_RECEIPT, {"ref": ref, "location": location, "by": actor.badge,
+                                            "skus": list(expected), "qtys": list(expected.values())}).fetchall()
+    if not written:
+        raise ConflictError(code="receipt_exists", details={"ref": ref})
+    return {"id": written[0][0], "ref": ref, "state": "open", "location": location, "created_by": actor.badge,
+            "created_at": written[0][1],
+            "lines": [{"id": i, "sku": sku, "expected": e, "received": r} for _, _, i, sku, e, r in written]}
 
 
 def get(s: Session, receipt_id: int, lock: bool = False) -> Receipt:
@@ -41,33 +72,61 @@ def get(s: Session, receipt_id: int, lock: bool = False) -> Receipt:
     return receipt
 
 
+# A receive locks its receipt and resolves the scanned code in one statement (the code as
+# barcodes.resolve reads it: a barcode in any GTIN form, else the SKU code); the line's counter
+# then changes in a second, whose UPDATE reads the row as the last receive committed it. The
+# ORM's receipt, its lines and the flush cost a receive most of its time.
+_LOCK_AND_RESOLVE = """
+SELECT r.id, r.ref, r.state, r.location,
+       (SELECT k.sku FROM stock.skus k WHERE k.sku = coalesce(
+          (SELECT b.sku FROM stock.barcodes b WHERE b.code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s))
+FROM stock.receipts r WHERE r.id = %(id)s
+FOR UPDATE OF r
+"""
+_ADD_RECEIVED = """
+UPDATE stock.receipt_lines SET received = received + %(qty)s
+WHERE receipt_id = %(receipt)s AND sku = %(sku)s
+RETURNING id, expected, received
+"""
+_NEW_LINE = """
+INSERT INTO stock.receipt_lines (receipt_id, sku, expected, received) VALUES (%(receipt)s, %(sku)s, 0, %(qty)s)
+RETURNING id, expected, received
+"""
+
+
 def receive(s: Session, actor: Any, key: str | None, receipt_id: int, *, code: str, qty: int,
             force: bool = False, lot: str = "") -> dict[str, Any]:
-    """Count units of an item in; over what the receipt expects is refused unless a stock manager forces it."""
-    receipt = get(s, receipt_id, lock=True)
-    if receipt.state != "open":
-        raise ConflictError(code="receipt_closed", details={"id": receipt_id, "state": receipt.state})
-    item = skus.by_code(s, code)
-    line = next((ln for ln in receipt.lines if ln.sku == item.sku), None)
+    """Count units of an item in; over what the receipt expects is refused unless a stock manager forces it.
+
+    A refusal raised after the line's counter changed rolls the whole unit of work back.
+    """
+    rows = db.cursor(s)
+    found = rows.execute(_LOCK_AND_RESOLVE, {"id": receipt_id, "forms": codes.candidates(code),
+                                             "code": code}).fetchone()
+    if found is None:
+        raise NotFoundError(code="unknown_receipt", details={"id": receipt_id})
+    _, ref, state, location, sku = found
+    if state != "open":
+        raise ConflictError(code="receipt_closed", details={"id": receipt_id, "state": state})
+    if sku is None:
+        raise NotFoundError(code="unknown_code", details={"code": code})
+    params = {"receipt": receipt_id, "sku": sku, "qty": qty}
+    line = rows.execute(_ADD_RECEIVED, params).fetchone()
     if line is None:
         if not force:
-            raise ConflictError(code="not_on_receipt", details={"code": code, "sku": item.sku})
-        line = ReceiptLine(receipt_id=receipt.id, sku=item.sku, expected=0, received=0)
-        s.add(line)
-        receipt.lines.append(line)
-    over = line.received + qty - line.expected
+            raise ConflictError(code="not_on_receipt", details={"code": code, "sku": sku})
+        line = rows.execute(_NEW_LINE, params).fetchone()
+    line_id, expected, received = line
+    over = received - expected
     if over > 0:
         if not force:
             raise ConflictError(code="over_receipt", details={
-                "sku": item.sku, "expected": line.expected, "received": line.received, "qty": qty})
+                "sku": sku, "expected": expected, "received": received - qty, "qty": qty})
         if not actor.has_any(("stock_manager",)):
             raise ForbiddenError(code="force_needs_stock_manager", details={"force": "stock_manager only"})
-    ledger.apply(s, actor, [Move("receive", item.sku, qty, None, receipt.location, lot,
-                                 reason="over_receipt" if over > 0 else "", reference=f"receipt:{receipt.ref}")], key)
-    line.received += qty
-    s.flush()
-    return {"id": line.id, "receipt_id": receipt.id, "sku": line.sku, "expected": line.expected,
-            "received": line.received}
+    ledger.apply(s, actor, [Move("receive", sku, qty, None, location, lot,
+                                 reason="over_receipt" if over > 0 else "", reference=f"receipt:{ref}")], key)
+    return {"id": line_id, "receipt_id": receipt_id, "sku": sku, "expected": expected, "received": received}
 
 
 def close(s: Session, receipt_id: int) -> Receipt:
