@@ -12,11 +12,11 @@ from marshmallow import ValidationError
 
 from common import csvfile
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api, Page
 from common.errors import InvalidInputError, NotFoundError
 from scan_service.api.support import stock, timezone
-from scan_service.domain import order_import, orders
+from scan_service.domain import order_import, order_views, orders
 from scan_service.schemas.orders import (
     CancelIn,
     ImportQuery,
@@ -102,18 +102,17 @@ def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
 @api.route("GET", "/orders/<order_no>", response=OrderDetailOut, roles=READ, errors=(404,))
 def get_order(order_no: str):
     """The order, its lines, notes (buyer's first) and timeline. Leads to: order page."""
-    with transaction() as s:
-        order = orders.get(s, order_no)
-        order.events = orders.timeline(s, order)
-        return order
+    with unit() as work:
+        return order_views.page(work, order_no)
 
 
 @api.route("GET", "/orders", query=OrderQuery, response=OrderOut, page=True, roles=READ)
 def list_orders(query: dict):
     """Orders by waybill, state, import date or text. Leads to: order list."""
-    with transaction() as s:
-        rows, cursor = orders.listing(s, waybill=query["waybill"], state=query["state"], day=query["date"],
-                                      q=query["q"], timezone=timezone(), limit=query["limit"], cursor=query["cursor"])
+    with unit() as work:
+        rows, cursor = order_views.listing(work, waybill=query["waybill"], state=query["state"], day=query["date"],
+                                           q=query["q"], timezone=timezone(), limit=query["limit"],
+                                           cursor_=query["cursor"])
         return Page(rows, cursor)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
@@ -15,7 +15,7 @@ from common.db import Rows
 from common.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from common.http import ServiceError
 from scan_service.domain import journal, scanrows
-from scan_service.models import Event, Order, OrderNote, Pick, Verification
+from scan_service.models import Order, OrderNote
 
 # Before picking starts the ERP may still change an order; once goods move it is locked.
 EDITABLE_STATES = frozenset({"printed"})
@@ -119,39 +119,6 @@ def _release(order: Order, stock: Any) -> bool:
 def now(s: Session) -> datetime:
     """The database's clock: one clock for every time the floor records."""
     return s.execute(select(func.now())).scalar_one()
-
-
-def timeline(s: Session, order: Order) -> list[Event]:
-    """Everything that happened to an order: its own events and the scans of its picks and checks."""
-    picks = select(Pick.id).where(Pick.orders.contains([order.order_no]))
-    checks = select(Verification.id).where(Verification.orders.contains([order.order_no]))
-    # Three index lookups joined by UNION: one OR across the three columns reads the whole journal.
-    ids = union(select(Event.id).where(Event.order_no == order.order_no),
-                select(Event.id).where(Event.pick_id.in_(picks)),
-                select(Event.id).where(Event.verification_id.in_(checks))).subquery()
-    query = select(Event).where(Event.id.in_(select(ids.c.id))).order_by(Event.at, Event.id)
-    return list(s.scalars(query))
-
-
-def listing(s: Session, *, waybill: str | None, state: str | None, day: date | None, q: str | None,
-            timezone: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-    query = select(Order).order_by(Order.order_no).limit(limit + 1)
-    if waybill:
-        query = query.where(Order.waybill_no == waybill.upper())
-    if state:
-        query = query.where(Order.state == state)
-    if day:
-        start, end = journal.day_window(day, timezone)
-        query = query.where(Order.created_at >= start, Order.created_at < end)
-    if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(Order.order_no.ilike(like), Order.waybill_no.ilike(like), Order.shop.ilike(like)))
-    if cursor:
-        query = query.where(Order.order_no > cursor)
-    rows = list(s.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].order_no if more and rows else None)
 
 
 def parcel(s: Session, waybill: str, *, lock: bool = False) -> list[Order]:
