@@ -8,7 +8,7 @@ from common.auth import current
 from common.db import transaction
 from common.endpoint import Api
 from common.idempotency import HEADER
-from stock_service.domain import orders
+from stock_service.domain import allocations, orders
 from stock_service.schemas.internal import (
     AllocationIn,
     AllocationOut,
@@ -40,7 +40,7 @@ def _written(movements: list, new: bool) -> tuple[dict, int]:
 def allocate(body: dict):
     """Promise stock to an imported order; a repeat of the order number returns the existing allocation."""
     with transaction() as s:
-        allocation, new = orders.allocate(s, body["order_no"], body["lines"])
+        allocation, new = allocations.allocate(s, body["order_no"], body["lines"])
         return allocation, 201 if new else 200
 
 
@@ -53,7 +53,7 @@ def allocate_batch(body: dict):
     allocation in the same transaction.
     """
     with transaction() as s:
-        answers = orders.allocate_orders(s, body["orders"])
+        answers = allocations.allocate_orders(s, body["orders"])
         changed = any(new for _, new in answers)
         answer = {"allocations": [allocation for allocation, _ in answers]}
         if body["plan"]:
