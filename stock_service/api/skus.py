@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from common import i18n
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api
 from stock_service.api.stock import SEES_STOCK
 from stock_service.domain import imports, skus
@@ -40,8 +40,8 @@ def import_skus(query: dict, body: bytes):
 @api.route("GET", "/items/lookup", query=LookupQuery, errors=(404,))
 def lookup_item(query: dict):
     """The item lookup screen: scan anything on an item → name, spec, picture, stock and bins."""
-    with transaction() as s:
-        item = skus.lookup(s, query["code"])
+    with unit() as rows:  # plain SQL on the unit's cursor: no Session to make and close
+        item = skus.lookup(rows, query["code"])
     if not current().has_any(SEES_STOCK):
         # A counter counts blind: the item, never what its bins should hold.
         item = {k: v for k, v in item.items() if k not in ("on_hand", "bins")}
