@@ -61,3 +61,8 @@ def resolve(s: Session, code: str) -> Sku | None:
 _RESOLVE = select(Sku).where(Sku.sku == func.coalesce(
     select(Barcode.sku).where(Barcode.code.in_(bindparam("forms", expanding=True))).limit(1).scalar_subquery(),
     bindparam("code"))).options(lazyload(Sku.barcodes))
+
+# The same rule as a scalar subquery, for statements on the unit's cursor that resolve a scanned
+# code beside other reads: parameters %(forms)s (candidates(code)) and %(code)s.
+SKU_OF_CODE = """(SELECT k.sku FROM stock.skus k WHERE k.sku = coalesce(
+  (SELECT b.sku FROM stock.barcodes b WHERE b.code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s))"""

@@ -76,13 +76,11 @@ def get(s: Session, receipt_id: int, lock: bool = False) -> Receipt:
 # barcodes.resolve reads it: a barcode in any GTIN form, else the SKU code); the line's counter
 # then changes in a second, whose UPDATE reads the row as the last receive committed it. The
 # ORM's receipt, its lines and the flush cost a receive most of its time.
-_LOCK_AND_RESOLVE = """
-SELECT r.id, r.ref, r.state, r.location,
-       (SELECT k.sku FROM stock.skus k WHERE k.sku = coalesce(
-          (SELECT b.sku FROM stock.barcodes b WHERE b.code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s))
+_LOCK_AND_RESOLVE = f"""
+SELECT r.id, r.ref, r.state, r.location, {codes.SKU_OF_CODE}
 FROM stock.receipts r WHERE r.id = %(id)s
 FOR UPDATE OF r
-"""
+"""  # noqa: S608 - a constant fragment; the values are parameters
 _ADD_RECEIVED = """
 UPDATE stock.receipt_lines SET received = received + %(qty)s
 WHERE receipt_id = %(receipt)s AND sku = %(sku)s
@@ -167,12 +165,23 @@ def suggest(s: Session, sku: str) -> dict[str, Any]:
     return {"sku": sku, "location": empty, "reason": "empty_bin"}
 
 
+# What a putaway checks, in one statement: the scanned item, the target's kind, the receiving area.
+_PUTAWAY_CHECK = f"""
+SELECT {codes.SKU_OF_CODE}, (SELECT kind FROM stock.locations WHERE code = %(to)s),
+       (SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1)
+"""  # noqa: S608 - a constant fragment; the values are parameters
+
+
 def putaway(s: Session, actor: Any, key: str | None, *, code: str, qty: int, to: str,
             source: str | None = None, lot: str = "") -> ledger.Written:
     """Move received units from the receiving area to a bin."""
-    item = skus.by_code(s, code)
-    target = ledger.location(s, to, "to")
-    if target.kind != "bin":
+    sku, kind, staging = db.cursor(s).execute(_PUTAWAY_CHECK, {"forms": codes.candidates(code), "code": code,
+                                                               "to": to}).fetchone()
+    if sku is None:
+        raise NotFoundError(code="unknown_code", details={"code": code})
+    if kind is None:
+        raise NotFoundError(code="unknown_location", details={"to": to})
+    if kind != "bin":
         raise ConflictError(code="not_a_bin", details={"to": to})
-    source = source or stock.first_of_kind(s, "staging", stock.RECEIVING)
-    return ledger.apply(s, actor, [Move("putaway", item.sku, qty, source, to, lot)], key)[0]
+    source = source or staging or stock.first_of_kind(s, "staging", stock.RECEIVING)
+    return ledger.apply(s, actor, [Move("putaway", sku, qty, source, to, lot)], key)[0]

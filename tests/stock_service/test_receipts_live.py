@@ -121,3 +121,35 @@ def test_receive_by_gtin14_and_sku_code_and_forced_new_line(floor, http, engine)
     assert sorted((m["sku"], m["qty"], m["reason"]) for m in movements) == [
         ("S-1", 1, ""), ("S-1", 2, ""), ("S-2", 2, "over_receipt")]
     ledger_matches_balances(engine)
+
+
+def test_putaway_twelve_racing_for_five_received_exactly_five_go_up(floor, http, engine):
+    """Five units wait in receiving; twelve putaways of one race for them: five 201, seven insufficient_stock."""
+    setup_floor(http)
+    receipt = ok(http.post("/receipts", {"ref": "PO-UP", "lines": [{"sku": "S-1", "qty": 5}]}))
+    ok(http.post(f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 5}), 200)
+    hands = [Caller(floor.login("receiver", badge=f"EDB_PUT{i}"), floor.base) for i in range(4)]
+
+    def put(i: int):
+        return hands[i % 4].post("/putaway", {"code": ean13(1), "qty": 1, "to": f"A-01-01-0{1 + i % 3}"},
+                                 key=str(uuid.uuid4()))
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(put, range(12)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(201) == 5 and statuses.count(409) == 7, statuses
+    assert {body(a)["error"]["code"] for a in answers if a.status_code == 409} == {"insufficient_stock"}
+    balances = ledger_matches_balances(engine)
+    assert sum(qty for (sku, place, _), qty in balances.items() if place.startswith("A-")) == 5
+    assert ("S-1", "RECEIVING", "") not in balances
+
+
+def test_putaway_refusals_name_what_is_wrong_and_move_nothing(http, engine):
+    setup_floor(http)
+    assert assert_error(http.post("/putaway", {"code": "NOPE", "qty": 1, "to": "A-01-01-01"}), 404,
+                        "unknown_code") == {"code": "NOPE"}
+    assert assert_error(http.post("/putaway", {"code": ean13(1), "qty": 1, "to": "NOWHERE"}), 404,
+                        "unknown_location") == {"to": "NOWHERE"}
+    assert_error(http.post("/putaway", {"code": ean13(1), "qty": 1, "to": "BK-001"}), 409, "not_a_bin")
+    assert_error(http.post("/putaway", {"code": ean13(1), "qty": 1, "to": "A-01-01-01"}), 409, "insufficient_stock")
+    assert movement_count(engine) == 0
