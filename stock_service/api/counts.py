@@ -6,7 +6,7 @@ variances page (approve or reject each variance with a reason).
 from flask import Blueprint, current_app, request
 
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api, Page
 from common.idempotency import HEADER
 from common.schemas import PageQuery
@@ -46,8 +46,8 @@ def get_count(count_id: int):
            roles=COUNTING, errors=(404, 409, 422))
 def enter(count_id: int, body: dict):
     """A counter's scan in a bin (count screen); the answer never shows the expected quantity."""
-    with transaction() as s:
-        return counts.enter(s, current(), count_id, **body)
+    with unit() as work:
+        return counts.enter(work, current(), count_id, **body)
 
 
 @api.route("POST", "/counts/<int:count_id>/submit", body=SubmitIn, roles=COUNTING, errors=(404, 409))

@@ -4,6 +4,11 @@ The expected quantity of a (bin, SKU) is the balance at the bin's first scan (th
 every movement on that bin and SKU written after it, so a pick during the count is no variance.
 A variance over the threshold is recounted by a different person; only an approval writes stock
 (one `adjust` movement); a rejection leaves it untouched.
+
+An entry is a counter's every scan, so it runs as plain SQL on the unit's psycopg cursor: loading
+and flushing the Count, CountBin and CountLine objects cost several times the statements. Two
+statements per entry (lock the count and resolve the code; add to the line), three on a bin's
+first scan (lock and resolve; claim the bin and lock its balances; freeze them with the entry).
 """
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from common import db
 from common.errors import ConflictError, InvalidInputError, NotFoundError
-from stock_service.domain import ledger, paging, skus
+from stock_service.domain import barcodes, ledger, paging
 from stock_service.domain.ledger import Move
 from stock_service.models import Balance, Count, CountBin, CountLine, Location, Movement
 
@@ -79,42 +85,108 @@ def _snapshot(s: Session, count: Count, location: str) -> None:
     s.flush()
 
 
-def _line(s: Session, count_id: int, location: str, sku: str) -> CountLine | None:
-    return s.scalar(select(CountLine).where(CountLine.count_id == count_id, CountLine.location == location,
-                                            CountLine.sku == sku))
+# The count locked (entries of one count wait for each other), whether its bin was seen, and the SKU the
+# code names as barcodes.resolve finds it: the owner of a barcode in any GTIN form, else the SKU of that code.
+# The bin test reads this statement's snapshot, taken before the lock was granted: a bin claimed by the
+# entry we waited for reads as unseen, and _CLAIM finds it taken. A bin seen is never unseen again.
+_LOCK = f"""
+SELECT c.state, c.locations, c.skus,
+       EXISTS (SELECT FROM stock.count_bins b WHERE b.count_id = c.id AND b.location = %(location)s),
+       item.sku, item.name
+FROM stock.counts c
+LEFT JOIN stock.skus item ON item.sku = {barcodes.SKU_OF_CODE}
+WHERE c.id = %(count_id)s
+FOR UPDATE OF c
+"""  # noqa: S608 - a constant fragment; the values are parameters
+# A bin's first scan claims it (its mark is set by _SNAPSHOT) and locks its balance rows in (sku, lot) order,
+# as the ledger does, so the movements in flight on the bin commit first. Nothing is locked when another
+# entry claimed it first.
+_CLAIM = """
+WITH made AS (
+  INSERT INTO stock.count_bins (count_id, location, snapshot_movement_id) VALUES (%(count_id)s, %(location)s, 0)
+  ON CONFLICT DO NOTHING RETURNING location),
+locked AS (
+  SELECT b.id FROM stock.balances b WHERE b.location = %(location)s AND EXISTS (SELECT FROM made)
+  ORDER BY b.sku, b.lot FOR UPDATE OF b)
+SELECT EXISTS (SELECT FROM made), (SELECT count(*) FROM locked)
+"""
+# Then, in a statement of its own so that it sees what those movements wrote: the ledger's position, one line
+# per SKU with a non-zero quantity (of the count's SKUs when it names some), and the scanned one's entry.
+# The scanned SKU's line comes last when the bin held none of it.
+_SNAPSHOT = """
+WITH mark AS (
+  UPDATE stock.count_bins SET snapshot_movement_id = (SELECT coalesce(max(id), 0) FROM stock.movements)
+  WHERE count_id = %(count_id)s AND location = %(location)s),
+held AS (
+  SELECT sku, sum(qty) AS qty FROM stock.balances
+  WHERE location = %(location)s AND (%(skus)s::text[] IS NULL OR sku = ANY(%(skus)s::text[]))
+  GROUP BY sku HAVING sum(qty) <> 0),
+lines AS (
+  INSERT INTO stock.count_lines (count_id, location, sku, snapshot_qty, counted, counted_by, state)
+  SELECT %(count_id)s, %(location)s, sku, coalesce(held.qty, 0), CASE WHEN sku = %(sku)s THEN %(qty)s ELSE 0 END,
+         CASE WHEN sku = %(sku)s THEN %(badge)s END, 'open'
+  FROM held FULL JOIN (VALUES (%(sku)s::text)) AS scanned(sku) USING (sku)
+  ORDER BY held.sku IS NULL, sku
+  RETURNING id, sku, counted)
+SELECT id, counted FROM lines WHERE sku = %(sku)s
+"""
+# A scan of a bin already seen: add to its line, made when the bin held none of the SKU.
+_ADD = """
+INSERT INTO stock.count_lines AS l (count_id, location, sku, snapshot_qty, counted, counted_by, state)
+VALUES (%(count_id)s, %(location)s, %(sku)s, 0, %(qty)s, %(badge)s, 'open')
+ON CONFLICT (count_id, location, sku) DO UPDATE
+SET counted = l.counted + EXCLUDED.counted, counted_by = coalesce(nullif(l.counted_by, ''), EXCLUDED.counted_by)
+RETURNING id, counted
+"""
+_RECOUNT = """
+UPDATE stock.count_lines SET recounted = coalesce(recounted, 0) + %(qty)s, recounted_by = %(badge)s
+WHERE count_id = %(count_id)s AND location = %(location)s AND sku = %(sku)s AND state = 'recount'
+  AND counted_by IS DISTINCT FROM %(badge)s
+RETURNING id, recounted
+"""
+# Why a recount entry changed nothing: no line in recount, or the line's first counter scanning it again.
+_LINE = ("SELECT state, counted_by FROM stock.count_lines "
+         "WHERE count_id = %(count_id)s AND location = %(location)s AND sku = %(sku)s")
 
 
-def enter(s: Session, actor: Any, count_id: int, *, location: str, code: str, qty: int) -> dict[str, Any]:
+def enter(rows: db.Rows, actor: Any, count_id: int, *, location: str, code: str, qty: int) -> dict[str, Any]:
     """A counter's scan of units in a bin; the answer never carries the expected quantity."""
-    count = get(s, count_id, lock=True)
-    if count.state not in ("open", "recount"):
-        raise ConflictError(code="count_not_open", details={"id": count_id, "state": count.state})
-    if location not in count.locations:
+    if isinstance(rows, Session):
+        rows.flush()  # the caller's pending rows first: the statements below read the tables
+    cur = db.cursor(rows)
+    params = {"count_id": count_id, "location": location, "forms": barcodes.candidates(code), "code": code}
+    found = cur.execute(_LOCK, params).fetchone()
+    if found is None:
+        raise NotFoundError(code="unknown_count", details={"id": count_id})
+    state, locations, count_skus, seen, sku, name = found
+    if state not in ("open", "recount"):
+        raise ConflictError(code="count_not_open", details={"id": count_id, "state": state})
+    if location not in locations:
         raise ConflictError(code="location_not_in_count", details={"location": location})
-    item = skus.by_code(s, code)
-    if count.skus is not None and item.sku not in count.skus:
-        raise ConflictError(code="sku_not_in_count", details={"code": code, "sku": item.sku})
-    if count.state == "open":
-        _snapshot(s, count, location)
-        line = _line(s, count.id, location, item.sku)
-        if line is None:
-            line = CountLine(count_id=count.id, location=location, sku=item.sku, snapshot_qty=0, counted=0,
-                             state="open")
-            s.add(line)
-        line.counted += qty
-        line.counted_by = line.counted_by or actor.badge
+    if sku is None:
+        raise NotFoundError(code="unknown_code", details={"code": code})
+    if count_skus is not None and sku not in count_skus:
+        raise ConflictError(code="sku_not_in_count", details={"code": code, "sku": sku})
+    params = {"count_id": count_id, "location": location, "sku": sku, "qty": qty, "badge": actor.badge}
+    if state == "open":
+        if not seen and cur.execute(_CLAIM, params).fetchone()[0]:
+            line_id, counted = cur.execute(_SNAPSHOT, params | {"skus": count_skus}).fetchone()
+        else:
+            line_id, counted = cur.execute(_ADD, params).fetchone()
     else:
-        line = _line(s, count.id, location, item.sku)
-        if line is None or line.state != "recount":
-            raise ConflictError(code="not_in_recount", details={"location": location, "sku": item.sku})
-        if actor.badge == line.counted_by:
+        done = cur.execute(_RECOUNT, params).fetchone()
+        if done is None:
+            line = cur.execute(_LINE, params).fetchone()
+            if line is None or line[0] != "recount":
+                raise ConflictError(code="not_in_recount", details={"location": location, "sku": sku})
             raise ConflictError(code="recount_needs_another_counter",
-                                details={"location": location, "sku": item.sku, "counted_by": line.counted_by})
-        line.recounted = (line.recounted or 0) + qty
-        line.recounted_by = actor.badge
-    s.flush()
-    return {"id": line.id, "count_id": count.id, "location": location, "sku": item.sku, "name": item.name,
-            "qty": qty, "counted": line.recounted if count.state == "recount" else line.counted}
+                                details={"location": location, "sku": sku, "counted_by": line[1]})
+        line_id, counted = done
+    if isinstance(rows, Session):
+        for stale in [obj for obj in rows.identity_map.values() if isinstance(obj, (Count, CountBin, CountLine))]:
+            rows.expire(stale)  # objects loaded earlier no longer say what the rows hold
+    return {"id": line_id, "count_id": count_id, "location": location, "sku": sku, "name": name, "qty": qty,
+            "counted": counted}
 
 
 def _expected(s: Session, count_id: int, line: CountLine) -> int:

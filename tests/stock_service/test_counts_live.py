@@ -1,4 +1,8 @@
-"""Blind cycle counts over the live gateway: blind entries, recount by another person, approve/reject."""
+"""Blind cycle counts over the live gateway: blind entries, recount by another person, approve/reject, races."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
 import pytest
 from sqlalchemy import text
 
@@ -112,3 +116,76 @@ def test_counts_movement_during_count_is_no_false_variance(people, engine):
         ("A-01-01-01", "S-1"): (7, 7, "ok"), ("A-01-01-01", "S-2"): (4, 4, "ok")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT snapshot_qty FROM stock.count_lines WHERE sku = 'S-1'")).scalar() == 10
+
+
+def _together(*calls):
+    """Run the calls at the same moment, one thread each (the live stock service has eight); their answers."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_counts_concurrent_entries_lose_and_double_nothing(floor, people, engine):
+    """Eight counters scan the same SKU in two unseen bins at once: one snapshot per bin, one line per
+    (bin, SKU), every unit counted once, and each entry answers its own running total."""
+    setup_floor(people["manager"], skus=3)
+    for sku, qty, bin_ in (("S-1", 10, "A-01-01-01"), ("S-2", 4, "A-01-01-01"), ("S-1", 5, "A-01-01-02"),
+                           ("S-3", 7, "A-01-01-02")):
+        stock_up(people["manager"], sku, qty, bin_)
+    count = ok(people["manager"].post("/counts", {"locations": ["A-01-01-01", "A-01-01-02"]}))
+    counters = [Caller(floor.login("counter", badge=f"EDB_CT4{n:02d}"), floor.base) for n in range(8)]
+    plan = [[("A-01-01-01" if (n + j) % 2 == 0 else "A-01-01-02", 1 + (n * 6 + j) % 5) for j in range(6)]
+            for n in range(8)]
+
+    def scans(caller, entries):
+        return [(bin_, qty, caller.post(f"/counts/{count['id']}/entries", {"location": bin_, "code": ean13(1),
+                                                                             "qty": qty})) for bin_, qty in entries]
+
+    calls = [partial(scans, caller, entries) for caller, entries in zip(counters, plan, strict=True)]
+    done = [answer for answers in _together(*calls) for answer in answers]
+    totals = {}
+    for bin_, qty, answer in done:
+        entry = ok(answer)
+        totals.setdefault(bin_, []).append(entry["counted"])
+        assert (entry["sku"], entry["location"], entry["qty"]) == ("S-1", bin_, qty)
+    entered = {bin_: sum(qty for b, qty, _ in done if b == bin_) for bin_ in totals}
+    for bin_, seen in totals.items():
+        assert len(set(seen)) == len(seen) and max(seen) == entered[bin_], (bin_, sorted(seen))
+    with engine.connect() as conn:
+        bins = conn.execute(text("SELECT location, count(*) FROM stock.count_bins WHERE count_id = :c "
+                                 "GROUP BY location ORDER BY location"), {"c": count["id"]}).all()
+        rows = conn.execute(text("SELECT location, sku, snapshot_qty, counted, counted_by FROM stock.count_lines "
+                                 "WHERE count_id = :c ORDER BY location, sku"), {"c": count["id"]}).all()
+    assert [tuple(b) for b in bins] == [("A-01-01-01", 1), ("A-01-01-02", 1)]
+    assert [tuple(r[:4]) for r in rows] == [
+        ("A-01-01-01", "S-1", 10, entered["A-01-01-01"]), ("A-01-01-01", "S-2", 4, 0),
+        ("A-01-01-02", "S-1", 5, entered["A-01-01-02"]), ("A-01-01-02", "S-3", 7, 0)]
+    badges = {c.client.badge for c in counters}
+    assert [r[4] in badges for r in rows] == [True, False, True, False]
+
+
+def test_counts_first_scan_racing_a_move_shows_no_false_variance(people, engine):
+    """A move out of the bin at the moment of its first scan is either in the snapshot or after it, never both
+    or neither: counting what is left is no variance."""
+    setup_floor(people["manager"])
+    stock_up(people["manager"], "S-1", 12, "A-01-01-01")
+    stock_up(people["manager"], "S-2", 3, "A-01-01-01")
+    for _ in range(4):
+        count = ok(people["manager"].post("/counts", {"locations": ["A-01-01-01"]}))
+        path = f"/counts/{count['id']}/entries"
+        moved, entered = _together(
+            lambda: people["manager"].post("/moves", {"sku": "S-1", "qty": 1, "from": "A-01-01-01",
+                                                      "to": "A-01-01-03"}),
+            lambda: people["counter"].post(path, {"location": "A-01-01-01", "code": ean13(2), "qty": 3}))
+        ok(moved)
+        ok(entered)
+        left = ledger_matches_balances(engine)[("S-1", "A-01-01-01", "")]
+        ok(people["counter"].post(path, {"location": "A-01-01-01", "code": ean13(1), "qty": left}))
+        assert ok(people["counter"].post(f"/counts/{count['id']}/submit", {}), 200) == {
+            "id": count["id"], "state": "submitted", "closed": True, "pending": 0, "recount": []}
+    assert left == 8
