@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common import db
 from common.errors import ConflictError, InvalidInputError, NotFoundError
 from stock_service.domain import barcodes, ledger, paging
 from stock_service.domain.ledger import Move
-from stock_service.models import Balance, Count, CountBin, CountLine, Location, Movement
+from stock_service.models import Balance, Count, CountBin, CountLine, Location
 
 REASONS = ("lost", "damaged", "found", "mis_pick", "receiving_error", "other")
 STATES = ("open", "recount", "submitted", "closed")
@@ -189,15 +189,22 @@ def enter(rows: db.Rows, actor: Any, count_id: int, *, location: str, code: str,
             "counted": counted}
 
 
-def _expected(s: Session, count_id: int, line: CountLine) -> int:
-    """The snapshot plus the movements on this bin and SKU written after it."""
-    mark = s.scalar(select(CountBin.snapshot_movement_id).where(CountBin.count_id == count_id,
-                                                               CountBin.location == line.location))
-    delta = s.scalar(select(func.coalesce(func.sum(case(
-        (Movement.to_location == line.location, Movement.qty), else_=-Movement.qty)), 0))
-        .where(Movement.id > mark, Movement.sku == line.sku,
-               (Movement.to_location == line.location) | (Movement.from_location == line.location)))
-    return line.snapshot_qty + delta
+# Every line's expected quantity in one statement: its snapshot plus the movements on its bin and SKU
+# written after the bin's mark (a statement per line made a count of a busy bin cost one per SKU).
+_EXPECTED = """
+SELECT l.id, l.snapshot_qty + coalesce((
+         SELECT sum(CASE WHEN m.to_location = l.location THEN m.qty ELSE -m.qty END) FROM stock.movements m
+         WHERE m.id > b.snapshot_movement_id AND m.sku = l.sku
+           AND (m.to_location = l.location OR m.from_location = l.location)), 0)
+FROM stock.count_lines l
+JOIN stock.count_bins b ON b.count_id = l.count_id AND b.location = l.location
+WHERE l.id = ANY(%(ids)s::bigint[])
+"""
+
+
+def _expected(s: Session, lines: list[CountLine]) -> dict[int, int]:
+    """The snapshot plus the movements on its bin and SKU written after it, per line id."""
+    return dict(db.cursor(s).execute(_EXPECTED, {"ids": [line.id for line in lines]}).fetchall())
 
 
 def submit(s: Session, actor: Any, count_id: int, threshold: int) -> dict[str, Any]:
@@ -208,13 +215,15 @@ def submit(s: Session, actor: Any, count_id: int, threshold: int) -> dict[str, A
             _snapshot(s, count, location)
         lines = s.scalars(select(CountLine).where(CountLine.count_id == count.id, CountLine.state == "open")
                           .order_by(CountLine.id)).all()
+        expected = _expected(s, lines)
         for line in lines:
-            line.expected = _expected(s, count.id, line)
+            line.expected = expected[line.id]
             variance = line.counted - line.expected
             line.state = "ok" if variance == 0 else "recount" if abs(variance) > threshold else "pending"
     elif count.state == "recount":
         lines = s.scalars(select(CountLine).where(CountLine.count_id == count.id, CountLine.state == "recount")
                           .order_by(CountLine.id)).all()
+        expected = _expected(s, lines)
         for line in lines:
             if line.recounted is None:
                 # Submitting a recount with no scan of a line says "none found here", by the submitter.
@@ -222,7 +231,7 @@ def submit(s: Session, actor: Any, count_id: int, threshold: int) -> dict[str, A
                     raise ConflictError(code="recount_needs_another_counter", details={
                         "location": line.location, "sku": line.sku, "counted_by": line.counted_by})
                 line.recounted, line.recounted_by = 0, actor.badge
-            line.expected = _expected(s, count.id, line)
+            line.expected = expected[line.id]
             line.state = "ok" if line.recounted == line.expected else "pending"
     else:
         raise ConflictError(code="count_not_open", details={"id": count_id, "state": count.state})

@@ -9,6 +9,7 @@ from common.testing import assert_error
 from stock_service.domain import counts
 from stock_service.models import CountLine
 from tests.stock_service.conftest import Caller, ean13, ok, setup_floor, stock_up
+from tests.stock_service.test_openings import statements
 
 BIN, OTHER_BIN = "A-01-01-01", "A-01-01-02"
 UPC_A = "036000291452"
@@ -183,3 +184,25 @@ def test_entry_through_a_session_leaves_its_objects_current(stocked, apps):
         assert line.counted == 1
         entry = counts.enter(s, Identity(badge="EDB_CT301"), count["id"], location=BIN, code=ean13(1), qty=2)
         assert (entry["counted"], line.counted) == (3, 3)
+
+
+def test_submit_reads_every_line_expected_in_statements_that_do_not_grow(team, engine):
+    """A bin of eight SKUs is submitted with the statements of a bin of one; moves after the first scan count."""
+    manager = team["manager"]
+    setup_floor(manager, skus=8, bins=2)
+    stock_up(manager, "S-1", 3, "A-01-01-01")
+    for n in range(1, 9):
+        stock_up(manager, f"S-{n}", 2, "A-01-01-02")
+    submitted = []
+    for location, skus in (("A-01-01-01", 1), ("A-01-01-02", 8)):
+        count = ok(manager.post("/counts", {"locations": [location]}))
+        enter(manager, count["id"], ean13(1), 1, location)
+        ok(manager.post("/moves", {"sku": "S-1", "qty": 1, "from": location, "to": "BK-001"}))  # after the mark
+        with statements(manager) as sent:
+            ok(manager.post(f"/counts/{count['id']}/submit", {}), 200)
+        submitted.append(len(sent))
+        found = {(ln["sku"], ln["expected"], ln["counted"])
+                 for ln in ok(manager.get(f"/counts/{count['id']}/variances"), 200)["items"]}
+        first = 2 if location == "A-01-01-01" else 1
+        assert found == {("S-1", first, 1)} | {(f"S-{n}", 2, 0) for n in range(2, skus + 1)}
+    assert 0 < submitted[0] == submitted[1], submitted

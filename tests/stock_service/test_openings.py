@@ -19,17 +19,21 @@ def statements(_caller):
     Counted at psycopg's cursor: through SQLAlchemy or straight on the unit's cursor alike.
     """
     sent = []
-    real = psycopg.Cursor.execute
+    real = {name: getattr(psycopg.Cursor, name) for name in ("execute", "executemany")}
 
-    def count(self, query, *args, **kwargs):
-        sent.append(query)
-        return real(self, query, *args, **kwargs)
+    def counting(name):
+        def count(self, query, *args, **kwargs):
+            sent.append(query)  # an executemany (the ORM's batched UPDATE) counts once, as one is sent
+            return real[name](self, query, *args, **kwargs)
+        return count
 
-    psycopg.Cursor.execute = count
+    for name in real:
+        setattr(psycopg.Cursor, name, counting(name))
     try:
         yield sent
     finally:
-        psycopg.Cursor.execute = real
+        for name, method in real.items():
+            setattr(psycopg.Cursor, name, method)
 
 
 def stocked(manager, skus: int = SKUS, qty: int = 5) -> None:
