@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from psycopg import Cursor
-from sqlalchemy import ClauseElement, create_engine, event, text
+from sqlalchemy import ClauseElement, create_engine, event
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
@@ -279,15 +279,15 @@ def advisory_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def try_advisory_xact_lock(s: Session, *parts: str) -> bool:
+def try_advisory_xact_lock(rows: Rows, *parts: str) -> bool:
     """Take a transaction-scoped advisory lock without waiting; False when someone holds it."""
-    return bool(s.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                          {"k": advisory_key(*parts)}).scalar())
+    return bool(cursor(rows).execute("SELECT pg_try_advisory_xact_lock(%(k)s)",
+                                     {"k": advisory_key(*parts)}).fetchone()[0])
 
 
-def advisory_xact_lock(s: Session, *parts: str) -> None:
-    """Take a transaction-scoped advisory lock, waiting for it."""
-    s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(*parts)})
+def advisory_xact_lock(rows: Rows, *parts: str) -> None:
+    """Take a transaction-scoped advisory lock, waiting for it (on the unit's cursor)."""
+    cursor(rows).execute("SELECT pg_advisory_xact_lock(%(k)s)", {"k": advisory_key(*parts)})
 
 
 def compiled(statement: ClauseElement) -> str:

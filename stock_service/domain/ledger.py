@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from psycopg.rows import class_row
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common import db
@@ -57,7 +57,7 @@ def sku(s: Session, code: str, field: str = "sku") -> Sku:
     return found
 
 
-_KNOWN_SKUS = select(Sku.sku).where(Sku.sku.in_(bindparam("codes", expanding=True)))  # built once
+_KNOWN_SKUS = "SELECT sku FROM stock.skus WHERE sku = ANY(%(codes)s::text[])"
 
 
 def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
@@ -69,7 +69,7 @@ def require_skus(s: Session, named: Iterable[tuple[str, str]]) -> None:
     known = _known_skus(s)
     codes = {code for code, _ in named} - known
     if codes:
-        known.update(s.scalars(_KNOWN_SKUS, {"codes": list(codes)}))
+        known.update(code for (code,) in db.cursor(s).execute(_KNOWN_SKUS, {"codes": sorted(codes)}))
     for code, field in named:
         if code not in known:
             raise NotFoundError(code="unknown_sku", details={field: code})

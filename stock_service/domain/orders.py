@@ -126,8 +126,7 @@ def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str
     if done:
         return done, False
     _check_skus(s, lines)
-    place = stock.ensure_location(s, basket, "basket")
-    if place.kind != "basket":
+    if stock.ensure_location(s, basket, "basket") != "basket":
         raise ConflictError(code="not_a_basket", details={"basket": basket})
     moves = [Move("pick", ln["sku"], ln["qty"], ln["from_"], basket, reference=reference) for ln in lines]
     return ledger.apply(s, actor, moves, key), True

@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import db
 from common.errors import ConflictError, InvalidInputError
 from stock_service.domain import ledger, paging, skus
 from stock_service.domain.ledger import Move
@@ -29,20 +29,27 @@ def create_location(s: Session, *, code: str, kind: str, zone: str = "", sequenc
     return place
 
 
-def ensure_location(s: Session, code: str, kind: str) -> Location:
-    """A well-known location (the receiving area, the returns shelf, a basket) created on first use."""
-    place = s.get(Location, code)
-    if place is None:
-        s.execute(insert(Location).values(code=code, kind=kind, zone="", sequence=0, allow_negative=False)
-                  .on_conflict_do_nothing(index_elements=["code"]))
-        place = s.get(Location, code)
-    return place
+# Made on first use and its kind read, in one statement on the unit's cursor: every pick into a
+# basket asks this. A racing first use makes one row; the other reads it.
+_ENSURE = """
+WITH made AS (
+  INSERT INTO stock.locations (code, kind, zone, sequence, allow_negative)
+  VALUES (%(code)s, %(kind)s, '', 0, false) ON CONFLICT (code) DO NOTHING RETURNING kind)
+SELECT kind FROM made UNION ALL SELECT kind FROM stock.locations WHERE code = %(code)s
+"""
+
+
+def ensure_location(rows: db.Rows, code: str, kind: str) -> str:
+    """A well-known location (the receiving area, the returns shelf, a basket) created on first use; its kind."""
+    return db.cursor(rows).execute(_ENSURE, {"code": code, "kind": kind}).fetchone()[0]
 
 
 def first_of_kind(s: Session, kind: str, default: str) -> str:
     """The location of a kind the floor uses by default (lowest code), created when there is none."""
     code = s.scalar(select(Location.code).where(Location.kind == kind).order_by(Location.code).limit(1))
-    return code or ensure_location(s, default, kind).code
+    if code is None:
+        ensure_location(s, default, kind)
+    return code or default
 
 
 def list_locations(s: Session, kind: str | None, limit: int, cursor: str | None):

@@ -253,3 +253,17 @@ def test_allocations_batch_statements_do_not_grow_with_orders_or_lines(manager):
     assert [a["order_no"] for a in answer["allocations"]] == [f"TB{n}" for n in range(2, 7)]
     assert sum(task["qty"] for task in answer["plan"]["tasks"]) == 5 * SKUS
     assert available(manager, "S-1") == 10 - 6
+
+
+def test_picks_make_a_new_basket_once_and_refuse_a_bin_as_basket(manager, engine):
+    """A basket is made on its first pick (a racing first pick reads it); a bin named as basket is a 409."""
+    stocked(manager, skus=2)
+    one = {"sku": "S-1", "qty": 1, "from": "A-01-01-01"}
+    assert_error(manager.post("/internal/picks", {"reference": "pick:bin", "basket": "A-01-01-02", "lines": [one]}),
+                 409, "not_a_basket")
+    ok(manager.post("/internal/picks", {"reference": "pick:new", "basket": "BK-NEW", "lines": [one]}))
+    ok(manager.post("/internal/picks", {"reference": "pick:again", "basket": "BK-NEW", "lines": [one]}))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kind FROM stock.locations WHERE code = 'BK-NEW'")).scalar_one() == "basket"
+    assert ledger_matches_balances(engine)[("S-1", "BK-NEW", "")] == 2
+    assert ("S-1", "A-01-01-02", "") not in ledger_matches_balances(engine)
