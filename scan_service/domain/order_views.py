@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, union
 from common.db import Rows, compiled, cursor
 from common.errors import NotFoundError
 from scan_service.domain import journal
+from scan_service.domain.scanrows import Note
 from scan_service.models import Event, Pick, Verification
 
 _ORDERS = """
@@ -43,16 +44,6 @@ def _timeline_statement() -> str:
 
 
 TIMELINE = _timeline_statement()
-
-
-@dataclass
-class Note:
-    id: int
-    order_no: str
-    kind: str
-    text: str
-    operator: str
-    created_at: datetime
 
 
 @dataclass

@@ -23,19 +23,20 @@ def line_of(engine, receipt_id: int, sku: str) -> tuple[int, int] | None:
     return None if found is None else tuple(found)
 
 
+def race(floor, badge: str, hands: int, count: int, send) -> tuple[list, list[int]]:
+    """`count` requests at once from `hands` receivers, `send(caller, i)` each; the answers and their statuses."""
+    callers = [Caller(floor.login("receiver", badge=f"{badge}{i}"), floor.base) for i in range(hands)]
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        answers = list(pool.map(lambda i: send(callers[i % hands], i), range(count)))
+    return answers, sorted(a.status_code for a in answers)
+
+
 def test_receive_thirty_racing_for_twenty_expected_exactly_twenty_go_in(floor, http, engine):
     """30 receivers scan one unit each of a line expecting 20: 20 answered 200, 10 over_receipt, 20 on the shelf."""
     setup_floor(http)
     receipt = ok(http.post("/receipts", {"ref": "PO-RACE", "lines": [{"sku": "S-1", "qty": 20}]}))
-    hands = [Caller(floor.login("receiver", badge=f"EDB_RCV{i}"), floor.base) for i in range(5)]
-
-    def scan(i: int):
-        return hands[i % 5].post(f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 1},
-                                 key=str(uuid.uuid4()))
-
-    with ThreadPoolExecutor(max_workers=30) as pool:
-        answers = list(pool.map(scan, range(30)))
-    statuses = sorted(a.status_code for a in answers)
+    answers, statuses = race(floor, "EDB_RCV", 5, 30, lambda caller, _i: caller.post(
+        f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 1}, key=str(uuid.uuid4())))
     assert statuses.count(200) == 20 and statuses.count(409) == 10, statuses
     assert {body(a)["error"]["code"] for a in answers if a.status_code == 409} == {"over_receipt"}
     # Each answer saw the line as the receive before it left it: the counts 1..20, each once.
@@ -128,15 +129,8 @@ def test_putaway_twelve_racing_for_five_received_exactly_five_go_up(floor, http,
     setup_floor(http)
     receipt = ok(http.post("/receipts", {"ref": "PO-UP", "lines": [{"sku": "S-1", "qty": 5}]}))
     ok(http.post(f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 5}), 200)
-    hands = [Caller(floor.login("receiver", badge=f"EDB_PUT{i}"), floor.base) for i in range(4)]
-
-    def put(i: int):
-        return hands[i % 4].post("/putaway", {"code": ean13(1), "qty": 1, "to": f"A-01-01-0{1 + i % 3}"},
-                                 key=str(uuid.uuid4()))
-
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        answers = list(pool.map(put, range(12)))
-    statuses = sorted(a.status_code for a in answers)
+    answers, statuses = race(floor, "EDB_PUT", 4, 12, lambda caller, i: caller.post(
+        "/putaway", {"code": ean13(1), "qty": 1, "to": f"A-01-01-0{1 + i % 3}"}, key=str(uuid.uuid4())))
     assert statuses.count(201) == 5 and statuses.count(409) == 7, statuses
     assert {body(a)["error"]["code"] for a in answers if a.status_code == 409} == {"insufficient_stock"}
     balances = ledger_matches_balances(engine)
