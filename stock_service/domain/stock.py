@@ -30,18 +30,23 @@ def create_location(s: Session, *, code: str, kind: str, zone: str = "", sequenc
 
 
 # Made on first use and its kind read, in one statement on the unit's cursor: every pick into a
-# basket asks this. A racing first use makes one row; the other reads it.
+# basket asks this. A racing first use makes one row; the other waits for it, and reads it with a
+# second statement, since the first's snapshot was taken before that row committed.
 _ENSURE = """
 WITH made AS (
   INSERT INTO stock.locations (code, kind, zone, sequence, allow_negative)
   VALUES (%(code)s, %(kind)s, '', 0, false) ON CONFLICT (code) DO NOTHING RETURNING kind)
 SELECT kind FROM made UNION ALL SELECT kind FROM stock.locations WHERE code = %(code)s
 """
+_KIND = "SELECT kind FROM stock.locations WHERE code = %(code)s"
 
 
 def ensure_location(rows: db.Rows, code: str, kind: str) -> str:
     """A well-known location (the receiving area, the returns shelf, a basket) created on first use; its kind."""
-    return db.cursor(rows).execute(_ENSURE, {"code": code, "kind": kind}).fetchone()[0]
+    found = db.cursor(rows).execute(_ENSURE, {"code": code, "kind": kind}).fetchone()
+    if found is None:
+        found = db.cursor(rows).execute(_KIND, {"code": code}).fetchone()
+    return found[0]
 
 
 def first_of_kind(s: Session, kind: str, default: str) -> str:
