@@ -5,7 +5,8 @@ cursor as plain rows: SQLAlchemy's execution layer and ORM objects cost it about
 
 Each order is idempotent by its number: a repeat with the same lines (or after shipping)
 answers the allocation as it stands; new lines for an open order replace its old ones. A
-transaction-scoped advisory lock per order, then per SKU, makes racing allocations queue up.
+transaction-scoped advisory lock per order, then per SKU, all taken before anything is read,
+makes racing allocations queue up.
 """
 from __future__ import annotations
 
@@ -35,24 +36,23 @@ class Promised:
 # same order and never wait on each other in a cycle. A function scan of an array yields its
 # elements in array order, so the locks are taken in it. Order locks come before SKU locks.
 _LOCK_EACH = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(keys)s::bigint[]) AS k"
-# After the orders' locks, in a statement of its own (READ COMMITTED: it sees what a racing
-# allocation of the same order committed): their allocations and lines, and which SKUs exist.
+# After the locks, in a statement of its own (READ COMMITTED: it sees what a racing allocation of
+# the same order or SKU committed): the orders' allocations and lines, which SKUs exist, and what
+# is free of each: on hand in bins and baskets, less what open orders hold (only the held lines,
+# a partial index: the cost follows the orders in progress, not every order ever shipped).
 _EXISTING = """
-SELECT 'allocation', a.order_no, a.state, NULL::text, NULL::int, NULL::bool
+SELECT 'allocation', a.order_no, a.state, NULL::text, NULL::int
 FROM stock.allocations a WHERE a.order_no = ANY(%(numbers)s::text[])
 UNION ALL
-SELECT 'line', l.order_no, NULL, l.sku, l.qty, l.held
+SELECT 'line', l.order_no, NULL, l.sku, l.qty
 FROM stock.allocation_lines l WHERE l.order_no = ANY(%(numbers)s::text[])
 UNION ALL
-SELECT 'sku', NULL, NULL, k.sku, NULL, NULL FROM stock.skus k WHERE k.sku = ANY(%(skus)s::text[])
-"""
-# After the SKUs' locks: what is on hand in bins and baskets, and what open orders hold (only
-# the held lines, a partial index: the cost follows the orders in progress, not every order shipped).
-_FREE = """
-SELECT c.sku,
-       coalesce((SELECT sum(b.qty) FROM stock.balances b JOIN stock.locations l ON l.code = b.location
-                 WHERE b.sku = c.sku AND l.kind IN ('bin', 'basket')), 0),
-       coalesce((SELECT sum(a.qty) FROM stock.allocation_lines a WHERE a.sku = c.sku AND a.held), 0)
+SELECT 'sku', NULL, NULL, k.sku, NULL FROM stock.skus k WHERE k.sku = ANY(%(skus)s::text[])
+UNION ALL
+SELECT 'free', NULL, NULL, c.sku, (
+         coalesce((SELECT sum(b.qty) FROM stock.balances b JOIN stock.locations l ON l.code = b.location
+                   WHERE b.sku = c.sku AND l.kind IN ('bin', 'basket')), 0)
+       - coalesce((SELECT sum(a.qty) FROM stock.allocation_lines a WHERE a.sku = c.sku AND a.held), 0))::int
 FROM unnest(%(skus)s::text[]) AS c(sku)
 """
 # An order changed before picking, or released and allocated again: its old lines go first, in
@@ -81,12 +81,13 @@ def allocate_orders(s: Session, orders: list[dict[str, Any]], batch: bool = True
     """Promise stock to several orders (a basket's) at once: all of them, or none (409 naming the first short).
 
     Each order is treated as `allocate` treats one; within the call the orders count against each
-    other, as if each earlier one had been committed first. Five statements whatever the number
-    of orders and lines (six when an order's lines change).
+    other, as if each earlier one had been committed first. Three statements whatever the number
+    of orders and lines (four when an order's lines change): the locks, the reads, the writes.
     """
     numbers = [order["order_no"] for order in orders]
-    _lock_each(s, "allocation", sorted(set(numbers)))
-    existing, known = _existing(s, numbers, {line["sku"] for order in orders for line in order["lines"]})
+    skus = sorted({line["sku"] for order in orders for line in order["lines"]})
+    _lock(s, sorted(set(numbers)), skus)
+    existing, known, free = _existing(s, numbers, skus)
     _require_known(orders, known, batch)
     wanted = {order["order_no"]: _merge(order["lines"]) for order in orders}
     held = {no: found.wanted for no, found in existing.items() if found.state == "open"}
@@ -94,7 +95,7 @@ def allocate_orders(s: Session, orders: list[dict[str, Any]], batch: bool = True
     changing = [no for no in numbers if no not in existing
                 or (existing[no].state != "shipped" and held.get(no) != wanted[no])]
     if changing:
-        _check_available(s, changing, wanted, held)
+        _check_available(changing, wanted, held, free)
         _write(s, {no: wanted[no] for no in changing}, [no for no in changing if no in existing])
     return [(Promised(no, wanted[no]), True) if no in changing else (existing[no], False) for no in numbers]
 
@@ -120,33 +121,37 @@ def _line_field(order_index: int, line_index: int, batch: bool) -> str:
     return f"orders.{order_index}.{field}" if batch else field
 
 
-def _lock_each(s: Session, kind: str, names: list[str]) -> None:
-    cursor(s).execute(_LOCK_EACH, {"keys": [advisory_key("stock", kind, name) for name in names]})
+def _lock(s: Session, numbers: list[str], skus: list[str]) -> None:
+    """Each order's lock, then each SKU's, in one statement (both lists sorted)."""
+    keys = ([advisory_key("stock", "allocation", no) for no in numbers]
+            + [advisory_key("stock", "available", sku) for sku in skus])
+    cursor(s).execute(_LOCK_EACH, {"keys": keys})
 
 
-def _existing(s: Session, numbers: list[str], skus: set[str]) -> tuple[dict[str, Promised], set[str]]:
-    """The orders' allocations as they stand (every line, held or not), and the known SKUs among `skus`."""
+def _existing(s: Session, numbers: list[str],
+              skus: list[str]) -> tuple[dict[str, Promised], set[str], dict[str, int]]:
+    """The orders' allocations as they stand (every line, held or not), the known SKUs among `skus`
+    and what is free of each."""
     existing: dict[str, Promised] = {}
     known: set[str] = set()
-    rows = cursor(s).execute(_EXISTING, {"numbers": numbers, "skus": sorted(skus)}).fetchall()
-    for kind, order_no, state, sku, _qty, _held in rows:
+    free: dict[str, int] = {}
+    rows = cursor(s).execute(_EXISTING, {"numbers": numbers, "skus": skus}).fetchall()
+    for kind, order_no, state, sku, qty in rows:
         if kind == "allocation":
             existing[order_no] = Promised(order_no, {}, state)
         elif kind == "sku":
             known.add(sku)
-    for kind, order_no, _state, sku, qty, _held in rows:
+        elif kind == "free":
+            free[sku] = qty
+    for kind, order_no, _state, sku, qty in rows:
         if kind == "line":
             existing[order_no].wanted[sku] = qty
-    return existing, known
+    return existing, known, free
 
 
-def _check_available(s: Session, numbers: list[str], wanted: dict[str, dict[str, int]],
-                     held: dict[str, dict[str, int]]) -> None:
+def _check_available(numbers: list[str], wanted: dict[str, dict[str, int]], held: dict[str, dict[str, int]],
+                     free: dict[str, int]) -> None:
     """Refuse (409) the first order that wants more of a SKU than is on hand and not promised elsewhere."""
-    codes = sorted({sku for no in numbers for sku in wanted[no]})
-    _lock_each(s, "available", codes)
-    free = {sku: int(on_hand) - int(promised)
-            for sku, on_hand, promised in cursor(s).execute(_FREE, {"skus": codes})}
     for no in numbers:
         own = held.get(no, {})
         short = []
