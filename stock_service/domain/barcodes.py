@@ -62,7 +62,8 @@ _RESOLVE = select(Sku).where(Sku.sku == func.coalesce(
     select(Barcode.sku).where(Barcode.code.in_(bindparam("forms", expanding=True))).limit(1).scalar_subquery(),
     bindparam("code"))).options(lazyload(Sku.barcodes))
 
-# The same rule as a scalar subquery, for statements on the unit's cursor that resolve a scanned
-# code beside other reads: parameters %(forms)s (candidates(code)) and %(code)s.
-SKU_OF_CODE = """(SELECT k.sku FROM stock.skus k WHERE k.sku = coalesce(
-  (SELECT b.sku FROM stock.barcodes b WHERE b.code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s))"""
+# The same rule in SQL, for statements on the unit's cursor that resolve a scanned code beside
+# other reads; parameters %(forms)s (candidates(code)) and %(code)s. CODE_TO_SKU is the SKU code
+# the scan names, known or not (to join stock.skus on); SKU_OF_CODE is that SKU if it exists.
+CODE_TO_SKU = "coalesce((SELECT b.sku FROM stock.barcodes b WHERE b.code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s)"
+SKU_OF_CODE = f"(SELECT k.sku FROM stock.skus k WHERE k.sku = {CODE_TO_SKU})"  # noqa: S608 - constant fragments

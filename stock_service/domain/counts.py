@@ -94,7 +94,7 @@ SELECT c.state, c.locations, c.skus,
        EXISTS (SELECT FROM stock.count_bins b WHERE b.count_id = c.id AND b.location = %(location)s),
        item.sku, item.name
 FROM stock.counts c
-LEFT JOIN stock.skus item ON item.sku = {barcodes.SKU_OF_CODE}
+LEFT JOIN stock.skus item ON item.sku = {barcodes.CODE_TO_SKU}
 WHERE c.id = %(count_id)s
 FOR UPDATE OF c
 """  # noqa: S608 - a constant fragment; the values are parameters

@@ -55,7 +55,7 @@ def by_code(s: Session, code: str, field: str = "code") -> Sku:
 # code's GTIN forms, else the SKU of that code. Its balance rows are read once, by the (sku, location,
 # lot) index, for both the on-hand (bins and baskets) and the non-zero bins listed in walking order (a
 # bin's lots, if several, by lot); one snapshot answers all of it.
-_LOOKUP = """
+_LOOKUP = f"""
 SELECT s.sku, s.name, s.spec, s.image_url,
        ARRAY(SELECT c.code FROM stock.barcodes c WHERE c.sku = s.sku ORDER BY c.code),
        s.active, stored.on_hand, stored.locations, stored.qtys
@@ -67,8 +67,8 @@ CROSS JOIN LATERAL (
          array_agg(b.qty ORDER BY l.sequence, l.code, b.lot) FILTER (WHERE l.kind = 'bin' AND b.qty <> 0) AS qtys
   FROM stock.balances b JOIN stock.locations l ON l.code = b.location
   WHERE b.sku = s.sku AND l.kind = ANY(%(storage)s::text[])) stored
-WHERE s.sku = coalesce((SELECT sku FROM stock.barcodes WHERE code = ANY(%(forms)s::text[]) LIMIT 1), %(code)s)
-"""
+WHERE s.sku = {codes.CODE_TO_SKU}
+"""  # noqa: S608 - a constant fragment; the values are parameters
 
 
 def lookup(rows: db.Rows, code: str) -> dict[str, Any]:
