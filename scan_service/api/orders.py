@@ -5,7 +5,6 @@ Screens: supervisor order list and order page (timeline: who picked, who packed)
 from __future__ import annotations
 
 import csv
-import io
 
 from flask import Blueprint
 from marshmallow import ValidationError
@@ -76,7 +75,12 @@ def _load(groups: dict[str, tuple[int, dict]], errors: list[dict]) -> list[order
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
-    reader = csv.DictReader(io.StringIO(csvfile.decode(raw)))
+    with csvfile.refusing_bad_csv():
+        return _groups(csvfile.dict_reader(csvfile.decode(raw)))
+
+
+def _groups(reader: csv.DictReader) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
+    """The rows grouped by order (in the order first seen); a row whose qty is not a number is an error."""
     missing = {"order_no", "sku", "qty"} - set(reader.fieldnames or ())
     if missing:
         raise InvalidInputError(details={"columns": sorted(missing)})

@@ -6,8 +6,6 @@ separated by `|`. With any row in error nothing changes, unless `partial` keeps 
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,18 +49,19 @@ class Outcome:
 
 
 def parse(text: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("sku", "name") if c not in header]
-    if missing:
-        raise InvalidInputError(code="invalid_csv", details={"columns": missing})
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise InvalidInputError(code="invalid_csv", details={"rows": f"at most {MAX_ROWS}"})
-        rows.append({c: (row.get(c) or "").strip() for c in COLUMNS})
-    return rows
+    with csvfile.refusing_bad_csv():
+        reader = csvfile.dict_reader(text)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("sku", "name") if c not in header]
+        if missing:
+            raise InvalidInputError(code="invalid_csv", details={"columns": missing})
+        reader.fieldnames = header
+        rows = []
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise InvalidInputError(code="invalid_csv", details={"rows": f"at most {MAX_ROWS}"})
+            rows.append({c: (row.get(c) or "").strip() for c in COLUMNS})
+        return rows
 
 
 def _error(outcome: Outcome, number: int, code: str, column: str) -> None:

@@ -275,3 +275,22 @@ def test_load_orders_answers_as_the_order_schema():
     answered = [a.normalized_messages() if isinstance(a, ValidationError) else a for a in load_orders(variants)]
     assert answered == expected
     assert sum(isinstance(a, dict) and "lines" in a and "order_no" in a for a in answered) >= 5
+
+
+# A body the contract fuzzing sent: a lone CR ends the header line, the rest is not a CSV row.
+FUZZED = "o\r\U00097338\x84\x1aw\u1b05\U00060d9a\x90 \xa0\U000e6bf0Ç".encode()
+
+
+def test_csv_import_of_what_is_not_an_order_file_is_422_and_changes_nothing(scan, engine):
+    answer = scan().post("/api/scan/orders/import", data=FUZZED, content_type="text/csv",
+                         headers={"Idempotency-Key": "fuzz-1"})
+    assert_error(answer, 422, "invalid_input")
+    assert count(engine, "SELECT count(*) FROM scan.orders") == 0
+
+
+def test_csv_import_with_lone_cr_line_endings_reads_every_row(scan, engine):
+    csv_text = "order_no,sku,qty,waybill_no\rTB-CR1,MUG-01,1,SF1234567890123\rTB-CR2,MUG-01,2,SF1234567890124\r"
+    answer = scan().post("/api/scan/orders/import", data=csv_text.encode(), content_type="text/csv",
+                         headers={"Idempotency-Key": "cr-1"})
+    assert answer.get_json() == {"created": 2, "updated": 0, "unchanged": 0, "errors": []}
+    assert count(engine, "SELECT count(*) FROM scan.orders") == 2

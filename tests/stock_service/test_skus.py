@@ -167,3 +167,16 @@ def test_openapi_lists_every_stock_endpoint(manager):
     for path in ("/api/stock/skus/import", "/api/stock/items/lookup", "/api/stock/counts/{count_id}/variances",
                  "/api/stock/internal/pick-plan", "/api/stock/reports/low", "/api/stock/skus/{sku}/disable"):
         assert path in doc["paths"], path
+
+
+def test_sku_import_of_what_is_not_a_sku_file_is_422_and_changes_nothing(manager, engine):
+    """A body the contract fuzzing sent (a lone CR ends its header line) is refused, not a 500."""
+    fuzzed = "o\r\U00097338\x84\x1aw\u1b05\U00060d9a\x90 \xa0\U000e6bf0Ç".encode()
+    assert_error(_import(manager, fuzzed), 422, "invalid_csv")
+    assert _skus(engine) == 0
+
+
+def test_sku_import_with_lone_cr_line_endings_creates_every_row(manager, engine):
+    answer = _import(manager, "sku,name\rCR-1,第一\rCR-2,第二\r".encode())
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["created"] == 2 and _skus(engine) == 2
