@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.db import advisory_key, cursor
 from common.errors import ConflictError, NotFoundError
+from stock_service.domain.skus import STORAGE_KINDS
 
 
 @dataclass
@@ -51,7 +52,7 @@ SELECT 'sku', NULL, NULL, k.sku, NULL FROM stock.skus k WHERE k.sku = ANY(%(skus
 UNION ALL
 SELECT 'free', NULL, NULL, c.sku, (
          coalesce((SELECT sum(b.qty) FROM stock.balances b JOIN stock.locations l ON l.code = b.location
-                   WHERE b.sku = c.sku AND l.kind IN ('bin', 'basket')), 0)
+                   WHERE b.sku = c.sku AND l.kind = ANY(%(storage)s::text[])), 0)
        - coalesce((SELECT sum(a.qty) FROM stock.allocation_lines a WHERE a.sku = c.sku AND a.held), 0))::int
 FROM unnest(%(skus)s::text[]) AS c(sku)
 """
@@ -89,7 +90,7 @@ def allocate_orders(s: Session, orders: list[dict[str, Any]], batch: bool = True
     _lock(s, sorted(set(numbers)), skus)
     existing, known, free = _existing(s, numbers, skus)
     _require_known(orders, known, batch)
-    wanted = {order["order_no"]: _merge(order["lines"]) for order in orders}
+    wanted = {order["order_no"]: merge(order["lines"]) for order in orders}
     held = {no: found.wanted for no, found in existing.items() if found.state == "open"}
     # A shipped order, or an open one asked again for what it holds, is answered as it stands.
     changing = [no for no in numbers if no not in existing
@@ -100,7 +101,8 @@ def allocate_orders(s: Session, orders: list[dict[str, Any]], batch: bool = True
     return [(Promised(no, wanted[no]), True) if no in changing else (existing[no], False) for no in numbers]
 
 
-def _merge(lines: list[dict[str, Any]]) -> dict[str, int]:
+def merge(lines: list[dict[str, Any]]) -> dict[str, int]:
+    """Quantity per SKU of lines that may name a SKU more than once."""
     merged: dict[str, int] = {}
     for line in lines:
         merged[line["sku"]] = merged.get(line["sku"], 0) + line["qty"]
@@ -135,7 +137,8 @@ def _existing(s: Session, numbers: list[str],
     existing: dict[str, Promised] = {}
     known: set[str] = set()
     free: dict[str, int] = {}
-    rows = cursor(s).execute(_EXISTING, {"numbers": numbers, "skus": skus}).fetchall()
+    rows = cursor(s).execute(_EXISTING, {"numbers": numbers, "skus": skus,
+                                         "storage": list(STORAGE_KINDS)}).fetchall()
     for kind, order_no, state, sku, qty in rows:
         if kind == "allocation":
             existing[order_no] = Promised(order_no, {}, state)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from common.db import advisory_xact_lock, cursor
 from common.errors import ConflictError, NotFoundError
 from stock_service.domain import ledger, stock
+from stock_service.domain.allocations import merge
 from stock_service.domain.ledger import Move
 from stock_service.models import Allocation, AllocationLine, Balance
 
@@ -30,13 +31,6 @@ WHERE b.sku = ANY(%(codes)s::text[]) AND b.qty > 0 AND l.kind = 'bin'
 GROUP BY b.sku, b.location, l.sequence
 ORDER BY b.sku, l.sequence, b.location
 """
-
-
-def _merge(lines: list[dict[str, Any]]) -> dict[str, int]:
-    merged: dict[str, int] = {}
-    for line in lines:
-        merged[line["sku"]] = merged.get(line["sku"], 0) + line["qty"]
-    return merged
 
 
 def _check_skus(s: Session, lines: list[dict[str, Any]]) -> None:
@@ -61,7 +55,7 @@ def pick_plan(s: Session, lines: list[dict[str, Any]]) -> dict[str, Any]:
 
     Two statements whatever the number of SKUs: the items with their barcodes, the bins holding them.
     """
-    wanted = _merge(lines)
+    wanted = merge(lines)
     items = _items(s, lines)
     bins = _bins_holding(s, list(wanted))
     tasks, short = [], []
@@ -146,7 +140,7 @@ def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str 
     _check_skus(s, lines)
     if basket is not None:
         ledger.location(s, basket, "basket")
-        moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in _merge(lines).items()]
+        moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in merge(lines).items()]
     else:
         moves = _from_bins(s, lines, reference)
     written = ledger.apply(s, actor, moves, key)
@@ -202,7 +196,7 @@ def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket:
     held = dict(s.execute(select(Balance.sku, func.sum(Balance.qty)).where(Balance.location == basket)
                           .group_by(Balance.sku)).all())
     moves = [Move("move", sku, min(qty, int(held.get(sku) or 0)), basket, shelf, reason="intercepted",
-                  reference=reference) for sku, qty in _merge(lines).items() if int(held.get(sku) or 0) > 0]
+                  reference=reference) for sku, qty in merge(lines).items() if int(held.get(sku) or 0) > 0]
     written = ledger.apply(s, actor, moves, key) if moves else []
     _close_allocation(s, order_no, "released")
     return written, True
@@ -217,5 +211,5 @@ def returned(s: Session, actor: Any, key: str | None, *, reference: str, order_n
     _check_skus(s, lines)
     target = stock.first_of_kind(s, "returns", stock.RETURNS)
     moves = [Move("return", sku, qty, None, target, reason=condition, reference=reference)
-             for sku, qty in _merge(lines).items()]
+             for sku, qty in merge(lines).items()]
     return ledger.apply(s, actor, moves, key), True

@@ -13,14 +13,16 @@ from stock_service.domain import ledger, skus, stock
 from stock_service.domain.ledger import Move
 from stock_service.models import Balance, Location, Receipt, Sku
 
+# The default receiving area, as stock.first_of_kind finds it: the staging location of lowest code.
+_RECEIVING_AREA = "(SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1)"
 # What opening a receipt checks, in one statement: the ref not taken, the named location's kind,
 # the default receiving area, and which of the lines' SKUs exist.
-_CHECK_RECEIPT = """
+_CHECK_RECEIPT = f"""
 SELECT (SELECT id FROM stock.receipts WHERE ref = %(ref)s),
        (SELECT kind FROM stock.locations WHERE code = %(location)s),
-       (SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1),
+       {_RECEIVING_AREA},
        ARRAY(SELECT sku FROM stock.skus WHERE sku = ANY(%(skus)s::text[]))
-"""
+"""  # noqa: S608 - a constant fragment; the values are parameters
 # The receipt and its lines in one statement; a racing receipt of the same ref makes none (409).
 _WRITE_RECEIPT = """
 WITH r AS (INSERT INTO stock.receipts (ref, state, location, created_by)
@@ -168,7 +170,7 @@ def suggest(s: Session, sku: str) -> dict[str, Any]:
 # What a putaway checks, in one statement: the scanned item, the target's kind, the receiving area.
 _PUTAWAY_CHECK = f"""
 SELECT {codes.SKU_OF_CODE}, (SELECT kind FROM stock.locations WHERE code = %(to)s),
-       (SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1)
+       {_RECEIVING_AREA}
 """  # noqa: S608 - a constant fragment; the values are parameters
 
 
