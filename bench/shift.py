@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import chart, mix, operators, scan, seed, stock
+from bench import chart, handler_cpu, mix, operators, scan, seed, stock
 from bench.context import Bench, seconds
 from bench.loadgen import Handheld, Pace, ProtocolError, ShiftOver, Stats, own_cpu, percentile, summarize
 from bench.printing import _label_checks
@@ -207,6 +207,8 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
     async def shift_work(hand: Handheld) -> None:
         await mix.WORK[role_of[hand.device]](hand, work)
 
+    target = (len(hands), rate) == TARGET[:2]
+    before = handler_cpu.snapshot(bench.stack) if target else {}
     result = await _drive_paced(bench, name, hands, rate, length, stats, shift_work)
     table = Table(f"{len(hands):,} handhelds, each sending one request every {1 / rate:g} s "
                   f"({len(hands) * rate:,.0f} due per s), {length:.0f} s", PERCENTILE_COLUMNS)
@@ -215,6 +217,11 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
                        for label in mix.LABELS[role] if stats.latencies.get(label)]
     table.rows.append(percentiles_row("**all**", result.overall))
     section.tables.append(table)
+    if target:
+        section.tables.append(handler_cpu.table(before, handler_cpu.snapshot(bench.stack), (
+            f"CPU per request at {len(hands):,} handhelds, by service and endpoint, in the thread that served "
+            "it (each service's /metrics before and after the run; the gateway's fast lane counts every "
+            "forward as `/api/<service>/<path:rest>`)")))
     return result
 
 

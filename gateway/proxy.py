@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +29,7 @@ from werkzeug.urls import iri_to_uri
 from common import auth
 from common.errors import NotFoundError, ServiceUnavailableError
 from common.http import Answer, Hop
-from common.observability import REQUEST_ID_HEADER, count_request, request_id_from
+from common.observability import REQUEST_ID_HEADER, clocks, count_request, request_id_from
 from gateway import security, session_auth
 
 bp = Blueprint("proxy", __name__)
@@ -129,7 +128,7 @@ class FastLane:
         self.service_label = app.name
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
+        started = clocks()
         claim = self._claim(environ)
         if claim is None:
             return self.flask_app(environ, start_response)
@@ -172,8 +171,8 @@ class FastLane:
             return None  # Flask answers 413
         return method, path, service, rest, identity, int(length)
 
-    def _observe(self, method: str, path: str, service: str, status: int, started: float, request_id: str,
-                 identity: auth.Identity) -> None:
+    def _observe(self, method: str, path: str, service: str, status: int, started: tuple[float, float],
+                 request_id: str, identity: auth.Identity) -> None:
         """The metrics and access log line observability gives a Flask request, with the same labels."""
         endpoint = f"/api/{service}/<path:rest>"  # the Flask door's rule
         count_request(self.access_log, self.service_label, method, endpoint, path, status, started,

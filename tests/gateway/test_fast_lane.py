@@ -216,12 +216,12 @@ def test_a_logout_is_honoured_at_once(doors, redis_conn):
     assert len(doors["seen"]) == 1
 
 
-def requests_counted(metrics: str, **labels: str) -> float:
-    """wms_http_requests_total of the gateway with these labels, from a /metrics page."""
+def requests_counted(metrics: str, name: str = "wms_http_requests_total", **labels: str) -> float:
+    """A counter of the gateway with these labels, from a /metrics page."""
     wanted = labels | {"service": "gateway"}
     return sum(sample.value for family in text_string_to_metric_families(metrics)
                for sample in family.samples
-               if sample.name == "wms_http_requests_total" and sample.labels == wanted)
+               if sample.name == name and sample.labels == wanted)
 
 
 def test_forwarded_requests_are_counted_by_service(doors):
@@ -229,11 +229,16 @@ def test_forwarded_requests_are_counted_by_service(doors):
         metrics = doors["fast"].get("/metrics").get_data(as_text=True)
         return requests_counted(metrics, method="POST", endpoint="/api/scan/<path:rest>", status=str(status))
 
-    before_ok, before_conflict = count(201), count(409)
+    def cpu():
+        metrics = doors["fast"].get("/metrics").get_data(as_text=True)
+        return requests_counted(metrics, "wms_http_request_cpu_seconds_total", endpoint="/api/scan/<path:rest>")
+
+    before_ok, before_conflict, before_cpu = count(201), count(409), cpu()
     for path in ("/api/scan/picks/status/201", "/api/scan/picks/status/201", "/api/scan/picks/status/409"):
         doors["fast"].post(path, headers=doors["auth"], data=b"{}")
     assert [path for path in doors["flask_calls"] if path != "/metrics"] == []
     assert (count(201) - before_ok, count(409) - before_conflict) == (2, 1)
+    assert cpu() > before_cpu  # the lane's own CPU, counted under the same endpoint
 
 
 def test_an_error_answer_is_logged_with_its_request_id(doors, caplog):
