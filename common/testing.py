@@ -12,10 +12,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import requests
 from argon2 import PasswordHasher
 from flask import Flask
@@ -127,6 +129,30 @@ def http_peer(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServe
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@contextmanager
+def statements() -> Iterator[list[Any]]:
+    """Count the statements this process sends to PostgreSQL inside the block.
+
+    Counted at psycopg's cursor: through SQLAlchemy or straight on a unit's cursor alike.
+    """
+    sent: list[Any] = []
+    real = {name: getattr(psycopg.Cursor, name) for name in ("execute", "executemany")}
+
+    def counting(name: str) -> Any:
+        def count(self: psycopg.Cursor, query: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(query)  # an executemany (the ORM's batched UPDATE) counts once, as one is sent
+            return real[name](self, query, *args, **kwargs)
+        return count
+
+    for name in real:
+        setattr(psycopg.Cursor, name, counting(name))
+    try:
+        yield sent
+    finally:
+        for name, method in real.items():
+            setattr(psycopg.Cursor, name, method)
 
 
 def wait_for(check: Any, timeout: float = 20, interval: float = 0.1) -> Any:

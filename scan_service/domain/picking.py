@@ -248,7 +248,7 @@ def report_short(s: Session, actor: Identity, pick_id: int, location: str, sku: 
 
 def complete(s: Rows, actor: Identity, pick_id: int, stock: Stock) -> scanrows.Walk:
     """Close the walk: the picked units move bin → basket; orders short of goods go to `short`."""
-    pick = scanrows.lock_pick(s, pick_id, closing=True)
+    pick = scanrows.lock_pick(s, pick_id)
     if pick is None:
         raise NotFoundError(code="unknown_pick", details={"id": pick_id})
     if pick.state != "open":

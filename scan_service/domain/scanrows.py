@@ -7,13 +7,14 @@ have the attributes the rules in picking and verify read (`sku`, `barcodes`, `pi
 
 The tasks are read by a second statement, after the lock is held: in READ COMMITTED a
 statement sees the rows committed before it began, and only the second one begins after a
-racing scan of the same pick has committed. The counters it changes are queued
+racing scan of the same pick has committed. Both run inside one function call (migration 0005),
+one round trip. The counters a scan changes are queued
 (common.db.with_commit) and go to PostgreSQL with the scan's journal line and idempotency key,
 as one statement before the COMMIT.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -26,7 +27,12 @@ from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Ver
 
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
 ORDER_LINES, NOTES = OrderLine.__table__, OrderNote.__table__
-_WALK = ("id", "state", "location", "picker", "picker_name")
+# A pick, or a check, locked and read with its tasks or lines: one row per task or line, the
+# pick's (check's) columns first, the task's (line's) NULL when it has none.
+_LOCKED_PICK = "SELECT * FROM scan.locked_pick(%(id)s)"
+_WALK_WIDTH = 7    # id, state, location, picker, picker_name, basket, orders
+_LOCKED_CHECK = "SELECT * FROM scan.locked_check(%(id)s)"
+_CHECK_WIDTH = 3   # id, state, orders
 _ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
             ORDERS.c.waybill_no, ORDERS.c.merge_into, ORDERS.c.shop, ORDERS.c.intercept_reason)
 
@@ -54,7 +60,7 @@ class Walk:
     location: str | None
     picker: str
     picker_name: str
-    basket: str = ""  # read only for a completion: a scan does not need them
+    basket: str = ""
     orders: list[str] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     loaded: tuple = field(default=(), repr=False)  # what the row held when locked, to write only changes
@@ -141,28 +147,14 @@ class Opened:
     state: str = "open"
 
 
-def _columns(table, cls) -> list:  # type: ignore[no-untyped-def]
-    return [table.c[f.name] for f in fields(cls) if f.name in table.c]
-
-
 @cache
 def _statements() -> dict[str, str]:
     """Compiled once and run on the unit of work's psycopg cursor (common.db.cursor): a scan compiles nothing."""
     picks, checks = Pick.__table__, Verification.__table__
     statements = {
-        "pick": select(*(picks.c[name] for name in _WALK)).where(picks.c.id == bindparam("id")).with_for_update(),
-        "pick_closing": select(*(picks.c[name] for name in (*_WALK, "basket", "orders")))
-        .where(picks.c.id == bindparam("id")).with_for_update(),
-        "tasks": select(*_columns(TASKS, Task)).where(TASKS.c.pick_id == bindparam("id"))
-        .order_by(TASKS.c.seq, TASKS.c.id),
         "pick_moved": update(picks).where(picks.c.id == bindparam("pick_id"))
         .values(location=bindparam("location"), picker=bindparam("picker"), picker_name=bindparam("picker_name")),
         "task_picked": update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(picked=bindparam("picked")),
-        "check": select(checks.c.id, checks.c.state).where(checks.c.id == bindparam("id")).with_for_update(),
-        "check_closing": select(checks.c.id, checks.c.state, checks.c.orders).where(checks.c.id == bindparam("id"))
-        .with_for_update(),
-        "lines": select(*_columns(LINES, Line)).where(LINES.c.verification_id == bindparam("id"))
-        .order_by(LINES.c.id),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
         "new_pick": insert(picks).values({name: bindparam(name) for name in _NEW_PICK})
         .returning(picks.c.id, picks.c.created_at),
@@ -256,14 +248,13 @@ def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list
     return Started(pick_id, basket, picker, picker_name, orders, created_at, tasks)
 
 
-def lock_pick(s: Rows, pick_id: int, *, closing: bool = False) -> Walk | None:
-    """The pick locked, then its tasks; `closing` adds its basket and orders, which a completion needs."""
-    rows, sql = cursor(s), _statements()
-    row = rows.execute(sql["pick_closing" if closing else "pick"], {"id": pick_id}).fetchone()
-    if row is None:
+def lock_pick(s: Rows, pick_id: int) -> Walk | None:
+    """The pick locked, then its tasks, in one round trip (scan.locked_pick, migration 0005)."""
+    rows = cursor(s).execute(_LOCKED_PICK, {"id": pick_id}).fetchall()
+    if not rows:
         return None
-    walk = Walk(*row)
-    walk.tasks = [Task(*task) for task in rows.execute(sql["tasks"], {"id": pick_id})]
+    walk = Walk(*rows[0][:_WALK_WIDTH])
+    walk.tasks = [Task(*row[_WALK_WIDTH:]) for row in rows if row[_WALK_WIDTH] is not None]
     walk.loaded = (_place(walk), {task.id: task.picked for task in walk.tasks})
     return walk
 
@@ -369,13 +360,13 @@ def save_pick(s: Rows, walk: Walk) -> None:
             with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
 
 
-def lock_check(s: Rows, verification_id: int, *, closing: bool = False) -> Check | None:
-    """The check locked, then its lines; `closing` adds its orders, which a completion needs."""
-    rows, sql = cursor(s), _statements()
-    row = rows.execute(sql["check_closing" if closing else "check"], {"id": verification_id}).fetchone()
-    if row is None:
+def lock_check(s: Rows, verification_id: int) -> Check | None:
+    """The check locked, then its lines, in one round trip (scan.locked_check, migration 0005)."""
+    rows = cursor(s).execute(_LOCKED_CHECK, {"id": verification_id}).fetchall()
+    if not rows:
         return None
-    return Check(*row, lines=[Line(*line) for line in rows.execute(sql["lines"], {"id": verification_id})])
+    return Check(*rows[0][:_CHECK_WIDTH],
+                 lines=[Line(*row[_CHECK_WIDTH:]) for row in rows if row[_CHECK_WIDTH] is not None])
 
 
 def save_line(s: Rows, line: Line) -> None:

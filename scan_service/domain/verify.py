@@ -165,7 +165,7 @@ def missing(verification: Verification | scanrows.Check) -> list[dict[str, Any]]
 
 def complete(s: Rows, actor: Identity, verification_id: int) -> tuple[scanrows.Check, list[int]]:
     """Every line scanned: the parcel ships, and its stock movement waits in the outbox."""
-    verification = scanrows.lock_check(s, verification_id, closing=True)
+    verification = scanrows.lock_check(s, verification_id)
     if verification is None:
         raise NotFoundError(code="unknown_verification", details={"id": verification_id})
     # The orders' row locks serialise two verifiers finishing the same parcel: one ships it,

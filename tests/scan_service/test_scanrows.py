@@ -1,7 +1,13 @@
-"""The statements the floor's hot paths run on the cursor: their plans read by index."""
+"""The statements the floor's hot paths run on the cursor: their plans read by index, their locks."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
+from common import db
+from common.testing import statements
 from scan_service.domain import scanrows
 
 PARAMS = {"refs": ["TB-00042"], "waybills": ["SF-00042"], "order_nos": ["TB-00042"], "waybill": "SF-00042"}
@@ -28,3 +34,56 @@ def test_order_statements_read_by_index_never_the_whole_table(engine, history, n
         plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + scanrows._statements()[name], PARAMS))
     assert "Seq Scan" not in plan, plan
     assert not [line for line in plan.splitlines() if "Filter:" in line and ("ANY" in line or "= $" in line)], plan
+
+
+@pytest.fixture
+def walk(engine, clean):
+    """A pick of two tasks, as its start writes it; its id."""
+    with engine.begin() as conn:
+        pick_id = conn.execute(text(
+            "INSERT INTO scan.picks (basket, picker, picker_name, state, orders) "
+            "VALUES ('BK-001', 'EDB_PH001', '', 'open', '[\"TB-1\"]') RETURNING id")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, barcodes, qty, picked, short) "
+            "VALUES (:id, 2, 'A-01-01-02', 'MUG-01', 'mug', '[]', 1, 0, 0), "
+            "(:id, 1, 'A-01-01-01', 'TS-1', 'tee', '[\"6901234567892\"]', 3, 0, 0)"), {"id": pick_id})
+    return pick_id
+
+
+def test_a_pick_is_locked_and_read_with_its_tasks_in_one_statement(engine, walk):
+    with db.standalone(sessionmaker(bind=engine)) as s, statements() as sent:
+        pick = scanrows.lock_pick(s, walk)
+        assert scanrows.lock_pick(s, walk + 1000) is None
+    assert len(sent) == 2  # one each
+    assert (pick.id, pick.state, pick.basket, pick.orders) == (walk, "open", "BK-001", ["TB-1"])
+    assert [(t.seq, t.sku, t.barcodes, t.qty, t.picked) for t in pick.tasks] == [
+        (1, "TS-1", ["6901234567892"], 3, 0), (2, "MUG-01", [], 1, 0)]
+
+
+def test_a_pick_without_tasks_is_still_found(engine, walk):
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM scan.pick_tasks WHERE pick_id = :id"), {"id": walk})
+    with db.standalone(sessionmaker(bind=engine)) as s:
+        assert scanrows.lock_pick(s, walk).tasks == []
+
+
+def test_a_scan_waiting_for_the_lock_reads_what_the_scan_before_it_committed(engine, walk):
+    """The tasks are read after the lock is granted: a racing scan's committed count is seen, never lost."""
+    holder = engine.raw_connection()
+    try:
+        cursor = holder.cursor()
+        cursor.execute("SELECT id FROM scan.picks WHERE id = %s FOR UPDATE", (walk,))
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(_locked_tasks, engine, walk)
+            time.sleep(0.3)
+            assert not waiting.done()  # blocked on the pick's lock
+            cursor.execute("UPDATE scan.pick_tasks SET picked = 2 WHERE pick_id = %s AND seq = 1", (walk,))
+            holder.commit()
+            assert waiting.result(timeout=10) == {1: 2, 2: 0}
+    finally:
+        holder.close()
+
+
+def _locked_tasks(engine, pick_id: int) -> dict[int, int]:
+    with db.standalone(sessionmaker(bind=engine)) as s:
+        return {task.seq: task.picked for task in scanrows.lock_pick(s, pick_id).tasks}

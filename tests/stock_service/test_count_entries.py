@@ -5,11 +5,10 @@ from sqlalchemy import event, select, text
 
 from common import db
 from common.auth import Identity
-from common.testing import assert_error
+from common.testing import assert_error, statements
 from stock_service.domain import counts
 from stock_service.models import CountLine
 from tests.stock_service.conftest import Caller, ean13, ok, setup_floor, stock_up
-from tests.stock_service.test_openings import statements
 
 BIN, OTHER_BIN = "A-01-01-01", "A-01-01-02"
 UPC_A = "036000291452"
@@ -198,7 +197,7 @@ def test_submit_reads_every_line_expected_in_statements_that_do_not_grow(team, e
         count = ok(manager.post("/counts", {"locations": [location]}))
         enter(manager, count["id"], ean13(1), 1, location)
         ok(manager.post("/moves", {"sku": "S-1", "qty": 1, "from": location, "to": "BK-001"}))  # after the mark
-        with statements(manager) as sent:
+        with statements() as sent:
             ok(manager.post(f"/counts/{count['id']}/submit", {}), 200)
         submitted.append(len(sent))
         found = {(ln["sku"], ln["expected"], ln["counted"])

@@ -1,39 +1,12 @@
 """A walk's openings (allocations, pick plan, picks, shipments): a fixed number of statements, batch allocations."""
-from contextlib import contextmanager
-
-import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from common.testing import assert_error
+from common.testing import assert_error, statements
 from stock_service.domain import stock
 from tests.stock_service.conftest import ean13, ledger_matches_balances, ok, setup_floor, stock_up
 
 SKUS = 8
-
-
-@contextmanager
-def statements(_caller):
-    """Count the statements the stock app (in this process) sends to PostgreSQL inside the block.
-
-    Counted at psycopg's cursor: through SQLAlchemy or straight on the unit's cursor alike.
-    """
-    sent = []
-    real = {name: getattr(psycopg.Cursor, name) for name in ("execute", "executemany")}
-
-    def counting(name):
-        def count(self, query, *args, **kwargs):
-            sent.append(query)  # an executemany (the ORM's batched UPDATE) counts once, as one is sent
-            return real[name](self, query, *args, **kwargs)
-        return count
-
-    for name in real:
-        setattr(psycopg.Cursor, name, counting(name))
-    try:
-        yield sent
-    finally:
-        for name, method in real.items():
-            setattr(psycopg.Cursor, name, method)
 
 
 def stocked(manager, skus: int = SKUS, qty: int = 5) -> None:
@@ -54,9 +27,9 @@ def available(manager, sku: str) -> int:
 def test_pick_plan_statements_do_not_grow_with_its_skus(manager):
     """A plan of eight SKUs costs the statements of a plan of one (items, barcodes, bins)."""
     stocked(manager)
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/pick-plan", {"lines": lines(1, 1)}), 200)
-    with statements(manager) as eight:
+    with statements() as eight:
         plan = ok(manager.post("/internal/pick-plan", {"lines": lines(1, SKUS)}), 200)
     assert len(plan["tasks"]) == SKUS and not plan["short"]
     assert 0 < len(one) == len(eight) <= 4, (len(one), len(eight))
@@ -65,10 +38,10 @@ def test_pick_plan_statements_do_not_grow_with_its_skus(manager):
 def test_picks_statements_do_not_grow_with_their_lines(manager, engine):
     """Moving eight lines into a basket costs the statements of moving one."""
     stocked(manager)
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/picks", {"reference": "pick:1", "basket": "BK-001", "lines": [
             {"sku": "S-1", "qty": 1, "from": "A-01-01-01"}]}))
-    with statements(manager) as eight:
+    with statements() as eight:
         moved = ok(manager.post("/internal/picks", {"reference": "pick:2", "basket": "BK-001", "lines": [
             {"sku": f"S-{n}", "qty": 1, "from": f"A-01-01-{n:02d}"} for n in range(1, SKUS + 1)]}))
     assert [(m["sku"], m["from"], m["to"]) for m in moved["movements"]] == [
@@ -81,16 +54,16 @@ def test_picks_statements_do_not_grow_with_their_lines(manager, engine):
 def test_allocations_and_shipments_statements_do_not_grow_with_their_lines(manager):
     """An order of eight lines is allocated and shipped with the statements of an order of one."""
     stocked(manager)
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/allocations", {"order_no": "TB1", "lines": lines(1, 1)}))
-    with statements(manager) as eight:
+    with statements() as eight:
         ok(manager.post("/internal/allocations", {"order_no": "TB8", "lines": lines(1, SKUS)}))
     assert 0 < len(one) == len(eight), (len(one), len(eight))
     picked = [{"sku": f"S-{n}", "qty": 1, "from": f"A-01-01-{n:02d}"} for n in range(1, SKUS + 1)]
     ok(manager.post("/internal/picks", {"reference": "pick:1", "basket": "BK-001", "lines": picked + picked[:1]}))
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/shipments", {"order_no": "TB1", "basket": "BK-001", "lines": lines(1, 1)}))
-    with statements(manager) as eight:
+    with statements() as eight:
         shipped = ok(manager.post("/internal/shipments", {"order_no": "TB8", "basket": "BK-001",
                                                           "lines": lines(1, SKUS)}))
     assert len(shipped["movements"]) == SKUS
@@ -141,9 +114,9 @@ def test_allocations_batch_refused_carries_no_plan_and_holds_nothing(manager):
 def test_items_names_the_known_skus_in_statements_that_do_not_grow(manager):
     """A parcel's SKUs described in one call: name, picture, barcodes; an unknown SKU is left out."""
     stocked(manager)
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/items", {"skus": ["S-1"]}), 200)
-    with statements(manager) as eight:
+    with statements() as eight:
         answer = ok(manager.post("/internal/items", {"skus": [f"S-{n}" for n in range(SKUS, 0, -1)] + ["NOPE"]}),
                     200)
     assert 0 < len(one) == len(eight), (len(one), len(eight))
@@ -243,11 +216,11 @@ def test_allocated_reads_open_orders_only_however_many_shipped(manager, engine):
 def test_allocations_batch_statements_do_not_grow_with_orders_or_lines(manager):
     """A basket of five orders of eight lines, with its plan, costs the statements of one order of one line."""
     stocked(manager, qty=10)
-    with statements(manager) as one:
+    with statements() as one:
         ok(manager.post("/internal/allocations/batch", {"orders": [{"order_no": "TB1", "lines": lines(1, 1)}],
                                                         "plan": True}))
     basket = [{"order_no": f"TB{n}", "lines": lines(1, SKUS)} for n in range(2, 7)]
-    with statements(manager) as five:
+    with statements() as five:
         answer = ok(manager.post("/internal/allocations/batch", {"orders": basket, "plan": True}))
     assert 0 < len(one) == len(five), (len(one), len(five))
     assert [a["order_no"] for a in answer["allocations"]] == [f"TB{n}" for n in range(2, 7)]
