@@ -9,7 +9,7 @@ import csv
 from flask import Blueprint
 from marshmallow import ValidationError
 
-from common import csvfile
+from common import csvfile, i18n
 from common.auth import current
 from common.db import transaction, unit
 from common.endpoint import Api, Page
@@ -54,7 +54,7 @@ def import_orders_csv(body: bytes, query: dict):
     with transaction() as s:
         outcome = order_import.run(s, current(), incoming, partial=query["partial"], file_has_errors=bool(errors))
     for item, exc in outcome.refused:
-        errors.append({"row": item.row, "order_no": item.order_no, "code": exc.code, "message": str(exc)[:300]})
+        errors.append(_row_error(item.row, item.order_no, exc.code, exc.message or str(exc), exc.details, exc.status))
     errors.sort(key=lambda e: e["row"])
     if errors and not query["partial"]:
         return {"created": 0, "updated": 0, "unchanged": 0, "errors": errors}
@@ -67,11 +67,27 @@ def _load(groups: dict[str, tuple[int, dict]], errors: list[dict]) -> list[order
     for (order_no, (row_no, _data)), loaded in zip(groups.items(), load_orders([d for _r, d in groups.values()]),
                                                    strict=True):
         if isinstance(loaded, ValidationError):
-            errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input",
-                           "message": str(loaded.normalized_messages())[:300]})
+            fields = loaded.normalized_messages()
+            errors.append(_row_error(row_no, order_no, "invalid_input", _fields_text(fields), {"fields": fields}))
         else:
             incoming.append(order_import.Incoming(row_no, loaded))
     return incoming
+
+
+def _row_error(row: int, order_no: str, code: str, text: str, details: dict, status: int = 422) -> dict:
+    """One refused row as the import answers it: the error body's code, message and details, with its row.
+
+    The message is in the operator's language, as a whole request's error would be; the details
+    name the field, so a supervisor fixing the file knows which cell.
+    """
+    return {"row": row, "order_no": order_no, "code": code,
+            "message": i18n.message(code, current().lang, text[:300], status), "details": details}
+
+
+def _fields_text(fields: dict) -> str:
+    """`carrier: Longer than maximum length 32.`: the schema's field errors as one line."""
+    return "; ".join(f"{name}: {' '.join(map(str, problems)) if isinstance(problems, list) else problems}"
+                     for name, problems in fields.items())
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
@@ -91,7 +107,8 @@ def _groups(reader: csv.DictReader) -> tuple[dict[str, tuple[int, dict]], list[d
         try:
             qty = int((row.get("qty") or "").strip())
         except ValueError:
-            errors.append({"row": row_no, "order_no": order_no, "code": "invalid_input", "message": "qty"})
+            errors.append(_row_error(row_no, order_no, "invalid_input", "qty: Not a whole number.",
+                                     {"fields": {"qty": ["Not a whole number."]}}))
             continue
         if order_no not in groups:
             paid = (row.get("paid") or "true").strip().lower() not in ("false", "0", "no", "n", "否")

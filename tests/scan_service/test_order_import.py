@@ -5,7 +5,8 @@ import threading
 
 from sqlalchemy import event, text
 
-from common.testing import assert_error, wait_for
+from common import i18n
+from common.testing import ServiceClient, assert_error, wait_for
 from tests.scan_service.conftest import count, order, post
 
 HEADER = "order_no,shop,waybill_no,carrier,paid,buyer_note,seller_note,sku,qty,merge_into\n"
@@ -111,6 +112,27 @@ def test_import_with_bad_rows_writes_nothing_unless_partial(scan, engine):
     assert (partial["created"], partial["updated"], len(partial["errors"])) == (500, 0, 4)
     assert count(engine, "SELECT count(*) FROM scan.orders") == 501
     assert count(engine, "SELECT qty FROM scan.order_lines WHERE order_no = 'LOCKED1' AND sku = 'MUG-01'") == 1
+
+
+def test_refused_rows_speak_the_operators_language_and_name_the_field(scan_app, engine, clean):
+    """A Chinese supervisor reads each refused row in Chinese, never an English sentence or a bare code;
+    the details name the cell to fix."""
+    supervisor = ServiceClient(scan_app, "EDB_ZG002", ("supervisor",), lang="zh-CN")
+    send(supervisor, HEADER + rows("LOCKED1", waybill="SF9000000000001"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE scan.orders SET state = 'picking'"))
+    csv_text = (HEADER + rows("BADQTY", lines=[("MUG-01", "x")]) + rows("LONG", carrier="C" * 40)
+                + rows("LOCKED1", waybill="SF9000000000001", lines=[("MUG-01", 7)]))
+    errors = {e["order_no"]: e for e in send(supervisor, csv_text)["errors"]}
+    assert errors["BADQTY"]["details"] == {"fields": {"qty": ["Not a whole number."]}}
+    assert list(errors["LONG"]["details"]["fields"]) == ["carrier"]
+    assert errors["LOCKED1"]["details"]["order_no"] == "LOCKED1"
+    for error in errors.values():
+        assert error["message"] == i18n.message(error["code"], "zh-CN")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), error
+    english = send(ServiceClient(scan_app, "EDB_ZG003", ("supervisor",), lang="en"), csv_text)["errors"]
+    assert [e["message"] for e in english][:2] == ["qty: Not a whole number.",
+                                                  "carrier: Longer than maximum length 32."]
 
 
 def test_import_merge_into_a_main_order_anywhere_in_the_file(scan, engine):
