@@ -1,12 +1,11 @@
-"""Calls between services: one keep-alive pool per service, timeouts, retries only where safe.
+"""Calls between services: one keep-alive connection per thread and service, timeouts, retries only where safe.
 
-Built on urllib3's connection pool rather than `requests`: a call on the scan path pays for no
-cookie jar, no proxy lookup in the environment and no settings merge, which cost `requests` more
-CPU than the HTTP exchange itself. `ServiceClient` forwards the request id and signs the caller's
-identity, so the service called sees who is acting. POSTs are retried only when they carry an
-Idempotency-Key, which makes a repeat harmless.
-
-`Hop` is leaner still, for the gateway's forwarding, which every scan goes through: see its doc.
+`Hop` writes a request in one `sendall` and parses the answer with httptools: the gateway's
+forwarding, which every scan goes through, and `ServiceClient`, which a pick start, a pick's
+completion, a packing table's opening and every shipment use to call stock. `ServiceClient`
+forwards the request id and signs the caller's identity, so the service called sees who is
+acting. A request is repeated only when that is harmless: a read, or a POST that carries an
+Idempotency-Key.
 """
 from __future__ import annotations
 
@@ -18,45 +17,10 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import httptools
-import urllib3
-from urllib3.util.retry import Retry
 
 from common import auth, observability
 from common.errors import AppError, ServiceUnavailableError
 from common.jsonutil import dumps, loads
-
-# Safe for any request: a connection that could not be made carried nothing.
-CONNECT_ONLY = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.05,
-                     raise_on_status=False, raise_on_redirect=False)
-# For requests whose repeat is harmless: reads, and writes that carry an Idempotency-Key.
-REPEATABLE = Retry(total=3, connect=3, read=2, redirect=0, backoff_factor=0.2, status_forcelist=(502, 503, 504),
-                   allowed_methods=None, raise_on_status=False, raise_on_redirect=False)
-
-
-class Upstream:
-    """A keep-alive pool to one service (`base_url` = scheme://host:port[/prefix]); `name` is what a 503 names."""
-
-    def __init__(self, base_url: str, *, name: str, pool_size: int = 16, retry: Retry = CONNECT_ONLY,
-                 timeout: float = 5.0):
-        self.name = name
-        parts = urlsplit(base_url)
-        self.prefix = parts.path.rstrip("/")
-        self.retry = retry
-        self.timeout = timeout
-        # block=False: a burst beyond the pool opens an extra connection instead of waiting for one.
-        self.pool = urllib3.connection_from_url(f"{parts.scheme}://{parts.netloc}", maxsize=pool_size, block=False)
-
-    def send(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float | None = None, retry: Retry | None = None) -> urllib3.BaseHTTPResponse:
-        """The whole answer, read; raises ServiceUnavailableError when the service could not answer."""
-        seconds = timeout if timeout is not None else self.timeout
-        try:
-            return self.pool.urlopen(method, self.prefix + path, body=body, headers=headers,
-                                     retries=retry or self.retry, redirect=False, assert_same_host=False,
-                                     timeout=urllib3.Timeout(connect=seconds, read=seconds), preload_content=True)
-        except urllib3.exceptions.HTTPError as exc:
-            reason = type(getattr(exc, "reason", None) or exc).__name__
-            raise ServiceUnavailableError(details={"service": self.name, "reason": reason}) from exc
 
 
 class Answer(NamedTuple):
@@ -73,7 +37,8 @@ class Hop:
     One GET to a service, alone in a process: urllib3's `urlopen` costs ~0.36 ms of CPU, http.client
     ~0.23 ms (it parses headers with the email package), this far less: the request is written in one
     `sendall` and the answer parsed by httptools (llhttp, the parser of Node.js and uvicorn). Under
-    the bench's scan load the gateway's whole forward cost 1.2 ms with urllib3 and 0.7 ms with this.
+    the bench's scan load the gateway's whole forward cost 1.2 ms with urllib3 and 0.7 ms with this;
+    a pick start's call to stock spent a third of its client CPU in urllib3 and http.client.
 
     A connection is tried once more, on a new one, only when repeating cannot double an effect:
     the connection could not be made (nothing was sent), or a kept-alive connection failed on a
@@ -212,11 +177,15 @@ class ServiceError(AppError):
 class ServiceClient:
     """Calls one sibling service as the given identity."""
 
+    # Before the 2nd, 3rd and 4th attempt of a repeatable request (urllib3's backoff of 0.2 s, as before).
+    RETRY_PAUSES = (0.0, 0.4, 0.8)
+    RETRY_STATUSES = frozenset({502, 503, 504})
+
     def __init__(self, base_url: str, *, internal_token: str, identity_secret: str, timeout: float = 5.0):
         self.base_url = base_url.rstrip("/")
         self.internal_token = internal_token
         self.identity_secret = identity_secret
-        self.upstream = Upstream(self.base_url, name=self.base_url, retry=REPEATABLE, timeout=timeout)
+        self.hop = Hop(self.base_url, name=self.base_url, timeout=timeout)
 
     def request(self, method: str, path: str, identity: auth.Identity, *, json: Any = None,
                 idempotency_key: str | None = None, params: dict[str, Any] | None = None) -> Any:
@@ -229,14 +198,23 @@ class ServiceClient:
             headers["Idempotency-Key"] = idempotency_key
         if params:
             path = f"{path}?{urlencode(params, doseq=True)}"
-        # A POST without a key must not be repeated by the transport: it could double an effect.
-        retry = CONNECT_ONLY if method == "POST" and not idempotency_key else REPEATABLE
-        response = self.upstream.send(method, path, body=dumps(json) if json is not None else None,
-                                      headers=headers, retry=retry)
-        return _result(response)
+        body = dumps(json) if json is not None else None
+        # A POST without a key must not be repeated: it could double an effect. Hop itself retries
+        # only what never reached the service (a connection that could not be made).
+        repeatable = method != "POST" or idempotency_key is not None
+        pauses = self.RETRY_PAUSES if repeatable else ()
+        for pause in pauses:
+            try:
+                answer = self.hop.send(method, path, body=body, headers=headers)
+            except ServiceUnavailableError:
+                answer = None
+            if answer is not None and answer.status not in self.RETRY_STATUSES:
+                return _result(answer)
+            time.sleep(pause)
+        return _result(self.hop.send(method, path, body=body, headers=headers))  # the last try, whatever it says
 
 
-def _result(response: urllib3.BaseHTTPResponse) -> Any:
+def _result(response: Answer) -> Any:
     try:
         body = loads(response.data) if response.data else None
     except ValueError:
