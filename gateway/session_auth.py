@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 
 from common import redis
+from common.config import Settings
 from common.errors import UnauthorizedError
 from gateway.domain.session_cache import SessionCache
 
@@ -23,9 +24,18 @@ def bearer_token(header: str) -> str | None:
     return token.strip()
 
 
+def hold_seconds(settings: Settings) -> float:
+    """How long a read session is trusted: SESSION_CACHE_SECONDS, but never half a session's lifetime.
+
+    Each Redis read slides the session's expiry to a full SESSION_TTL_SECONDS, so an entry held for
+    less than half of it always ends before the session it stands for.
+    """
+    return min(settings.session_cache_seconds, settings.session_ttl_seconds / 2)
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
-    cache = app.extensions["session_cache"] = SessionCache(hold_seconds=settings.session_cache_seconds)
+    cache = app.extensions["session_cache"] = SessionCache(hold_seconds=hold_seconds(settings))
 
     @app.before_request
     def _authenticate() -> None:

@@ -5,9 +5,11 @@ Two SessionCache objects stand for two gateway processes; they share the real Re
 import pytest
 
 from common.auth import Identity
+from common.config import load
 from common.testing import wait_for
 from gateway.domain import session_cache, sessions
 from gateway.domain.session_cache import SessionCache
+from gateway.session_auth import hold_seconds
 
 PICKER = Identity(badge="EDB_PH001", name="王芳", roles=("picker",), device="HH-01")
 TTL = 3600
@@ -128,3 +130,11 @@ def test_held_trusts_nothing_while_the_listener_is_away(caches, redis_conn):
     cache.lookup(redis_conn, token, TTL)
     cache._live.clear()
     assert cache.held(token) is None
+
+
+def test_a_process_holds_a_session_at_most_half_its_lifetime():
+    """A read slides the session to a full lifetime: held for less than half of it, no entry outlives its session."""
+    settings = load("gateway")
+    assert hold_seconds(settings.with_overrides({"session_cache_seconds": 60.0})) == 60.0
+    short = settings.with_overrides({"session_cache_seconds": 60.0, "session_ttl_seconds": 30})
+    assert hold_seconds(short) == 15.0
