@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 
 from common.db import Rows, compiled, cursor, with_commit
 from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Verification, VerificationLine
@@ -156,8 +156,6 @@ def _statements() -> dict[str, str]:
         .values(location=bindparam("location"), picker=bindparam("picker"), picker_name=bindparam("picker_name")),
         "task_picked": update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(picked=bindparam("picked")),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
-        "new_pick": insert(picks).values({name: bindparam(name) for name in _NEW_PICK})
-        .returning(picks.c.id, picks.c.created_at),
         "orders": select(*_ORDERED).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .order_by(ORDERS.c.order_no).with_for_update(),
         # The next waiting orders; those another picker is claiming are skipped, not waited for.
@@ -185,7 +183,7 @@ def _statements() -> dict[str, str]:
         .values(state=bindparam("state"), allocated=bindparam("allocated"), basket=bindparam("basket")),
     }
     return {name: compiled(statement) for name, statement in statements.items()} | {
-        "new_tasks": _NEW_TASKS, "orders_picked": _ORDERS_PICKED, "new_check": _NEW_CHECK,
+        "new_pick": _NEW_PICK, "orders_picked": _ORDERS_PICKED, "new_check": _NEW_CHECK,
         "orders_named": _ORDERS_NAMED.format(columns=", ".join(c.name for c in _ORDERED))}
 
 
@@ -215,32 +213,39 @@ lines AS (
   RETURNING id, sku)
 SELECT made.id, lines.id, lines.sku FROM made LEFT JOIN lines ON true
 """
-_NEW_PICK = ("basket", "picker", "picker_name", "state", "orders")
-# A pick's tasks in one statement however many: one JSON array of them, read back as rows.
-_NEW_TASKS = (
-    "INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, image_url, barcodes, qty, picked, short) "
-    "SELECT %(pick_id)s, t.seq, t.location, t.sku, t.name, t.image_url, t.barcodes, t.qty, 0, 0 "
-    "FROM jsonb_to_recordset(%(tasks)s) AS t(seq int, location text, sku text, name text, image_url text, "
-    "barcodes jsonb, qty int) RETURNING id, seq")
+# A pick and its tasks in one statement however many: the tasks as one JSON array, read back as rows;
+# the LEFT JOIN answers the pick's id and time even without tasks.
+_NEW_PICK = """
+WITH made AS (
+  INSERT INTO scan.picks (basket, picker, picker_name, state, orders)
+  VALUES (%(basket)s, %(picker)s, %(picker_name)s, 'open', %(orders)s) RETURNING id, created_at),
+tasks AS (
+  INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, image_url, barcodes, qty, picked, short)
+  SELECT made.id, t.seq, t.location, t.sku, t.name, t.image_url, t.barcodes, t.qty, 0, 0
+  FROM made, jsonb_to_recordset(%(tasks)s) AS t(seq int, location text, sku text, name text, image_url text,
+                                                barcodes jsonb, qty int)
+  RETURNING id, seq)
+SELECT made.id, made.created_at, tasks.id, tasks.seq FROM made LEFT JOIN tasks ON true
+"""
 
 
 def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list[str],
                plan: list[dict[str, Any]]) -> Started:
-    """Write a new pick, its tasks in walking order, and its orders' move to `picking`, in three statements.
+    """Write a new pick with its tasks in walking order, and its orders' move to `picking`, in two statements.
 
     The orders' update goes with the commit's one statement; a second open pick of the same
     basket fails the first statement (the open-basket unique index).
     """
-    rows, sql = cursor(s), _statements()
-    pick_id, created_at = rows.execute(sql["new_pick"], {"basket": basket, "picker": picker,
-                                                         "picker_name": picker_name, "state": "open",
-                                                         "orders": Jsonb(orders)}).fetchone()
     tasks = [Task(id=0, seq=task.get("seq", seq), location=task["location"], sku=task["sku"],
                   name=task.get("name") or task["sku"], image_url=task.get("image_url"),
                   barcodes=list(task.get("barcodes", [])), qty=task["qty"], picked=0, short=0)
              for seq, task in enumerate(plan, start=1)]
-    ids = dict((seq, task_id) for task_id, seq in rows.execute(
-        sql["new_tasks"], {"pick_id": pick_id, "tasks": Jsonb([asdict(task) for task in tasks])}))
+    sql = _statements()
+    made = cursor(s).execute(sql["new_pick"], {"basket": basket, "picker": picker, "picker_name": picker_name,
+                                               "orders": Jsonb(orders),
+                                               "tasks": Jsonb([asdict(task) for task in tasks])}).fetchall()
+    pick_id, created_at = made[0][:2]
+    ids = {seq: task_id for _pick, _at, task_id, seq in made if task_id is not None}
     for task in tasks:
         task.id = ids[task.seq]
     with_commit(s, sql["orders_picking"], {"order_nos": orders, "basket": basket, "state": "picking",

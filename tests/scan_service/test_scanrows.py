@@ -87,3 +87,19 @@ def test_a_scan_waiting_for_the_lock_reads_what_the_scan_before_it_committed(eng
 def _locked_tasks(engine, pick_id: int) -> dict[int, int]:
     with db.standalone(sessionmaker(bind=engine)) as s:
         return {task.seq: task.picked for task in scanrows.lock_pick(s, pick_id).tasks}
+
+
+def test_a_new_pick_and_its_tasks_are_one_statement(engine, clean):
+    plan = [{"seq": n, "location": f"A-01-01-0{n}", "sku": f"S-{n}", "name": "", "qty": n, "barcodes": [f"69{n}"]}
+            for n in (1, 2, 3)]
+    with db.standalone(sessionmaker(bind=engine)) as s:
+        with statements() as sent:
+            started = scanrows.start_pick(s, "BK-002", "EDB_PH001", "王芳", ["TB-1"], plan)
+        assert len(sent) == 1  # the orders' move waits for the commit's statement
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, seq, sku, name, qty, barcodes FROM scan.pick_tasks "
+                                 "WHERE pick_id = :id ORDER BY seq"), {"id": started.id}).all()
+    assert [(t.id, t.seq, t.sku, t.name, t.qty) for t in started.tasks] == [
+        (row.id, row.seq, row.sku, row.sku, row.qty) for row in rows]  # a task without a name shows its SKU
+    assert [row.barcodes for row in rows] == [["691"], ["692"], ["693"]]
+    assert started.created_at is not None and started.state == "open"
