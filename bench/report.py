@@ -23,7 +23,7 @@ def machine() -> dict[str, str]:
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal"))
     commit = _git("rev-parse", "--short", "HEAD")
-    dirty = _git("status", "--porcelain")
+    dirty = _git("status", "--porcelain", "--untracked-files=no")  # a file git does not track is not the code
     return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cores (nproc)": str(os.cpu_count()), "CPU": model, "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
             "commit": (commit or "unknown") + (" (with uncommitted changes)" if dirty else ""),
