@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
+from redis import Redis
 
 from common import redis
+from common.auth import Identity
 from common.config import Settings
 from common.errors import UnauthorizedError
 from gateway.domain.session_cache import SessionCache
@@ -49,6 +51,11 @@ def init_app(app: Flask) -> None:
             raise UnauthorizedError(code="session_expired")
         g.identity = identity
         g.token = token
+
+
+def remember(r: Redis, token: str, identity: Identity) -> None:
+    """This process holds a session it just opened (a login): the first scan after it needs no Redis read."""
+    current_app.extensions["session_cache"].remember(r, token, identity)
 
 
 def forget(keys: list[str]) -> None:

@@ -38,7 +38,9 @@ def login(body: dict) -> dict:
         sessions.record_failure(r, body["badge"], device, settings.login_window_seconds)
         raise
     sessions.clear_failures(r, body["badge"])
-    token = sessions.open_session(r, _identity(op, device), settings.session_ttl_seconds)
+    identity = _identity(op, device)
+    token = sessions.open_session(r, identity, settings.session_ttl_seconds)
+    session_auth.remember(r, token, identity)
     return {"token": token, "operator": op, "expires_in": settings.session_ttl_seconds}
 
 

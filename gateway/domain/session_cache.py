@@ -58,6 +58,22 @@ class SessionCache:
                 self._entries[key] = (identity, now + self.hold_seconds)
         return identity
 
+    def remember(self, r: Redis, token: str, identity: Identity) -> None:
+        """Hold a session this process just opened: the handheld's next request, on the same
+        connection, takes the fast lane instead of reading back from Redis what was just written.
+
+        Held first, then checked in Redis: a close before the check is seen by it, one after it
+        is announced and forgotten like any other.
+        """
+        self._ensure_listener(r)
+        key = sessions.key_of(token)
+        with self._lock:
+            if not self._live.is_set() or len(self._entries) >= self.max_entries:
+                return
+            self._entries[key] = (identity, time.monotonic() + self.hold_seconds)
+        if not r.exists(key):
+            self.forget([key])
+
     def held(self, token: str) -> Identity | None:
         """The identity behind `token` if this process holds it now, without asking Redis.
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from common.testing import FAST_HASHER, assert_error
+from common.testing import FAST_HASHER, assert_error, wait_for
 from gateway.domain import operators
 
 
@@ -68,11 +68,14 @@ def test_logout_revokes_the_token(gw):
     assert_error(gw.get("/api/auth/me", headers=headers), 401, "session_expired")
 
 
-def test_session_expires(gw, redis_conn):
+def test_session_expires(gw, apps, redis_conn):
     """A token whose session has expired in Redis is refused."""
     headers = login(gw)
     for key in redis_conn.scan_iter("wms:session:*"):
         redis_conn.delete(key)
+    # A session expires a whole TTL after its last use, and a process holds one for at most half
+    # that (session_auth.hold_seconds): by then no process holds it.
+    apps["gateway"].extensions["session_cache"].forget_all()
     assert_error(gw.get("/api/auth/me", headers=headers), 401, "session_expired")
 
 
@@ -140,3 +143,12 @@ def test_security_headers_on_pages_and_api(gw):
     api = gw.post("/api/auth/login", json={"badge": "x", "pin": "y"})
     assert api.headers["Cache-Control"] == "no-store"
     assert api.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_process_that_logged_in_holds_the_session(gw, apps):
+    """The first scan after a login needs no Redis read: the login's process holds the new session."""
+    cache = apps["gateway"].extensions["session_cache"]
+    login(gw)  # the first login starts this process's listener
+    assert wait_for(cache._live.is_set, timeout=5), "session listener never subscribed"
+    token = login(gw)["Authorization"].removeprefix("Bearer ")
+    assert cache.held(token).badge == "EDB_PH001"

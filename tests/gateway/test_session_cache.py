@@ -138,3 +138,28 @@ def test_a_process_holds_a_session_at_most_half_its_lifetime():
     assert hold_seconds(settings.with_overrides({"session_cache_seconds": 60.0})) == 60.0
     short = settings.with_overrides({"session_cache_seconds": 60.0, "session_ttl_seconds": 30})
     assert hold_seconds(short) == 15.0
+
+
+def test_a_session_opened_here_is_held_without_reading_it_back(caches, redis_conn):
+    """A login's process holds the new session: the handheld's first scan takes the fast lane."""
+    cache = caches(hold=30)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    cache.remember(redis_conn, token, PICKER)
+    assert cache.held(token) == PICKER
+
+
+def test_a_session_closed_before_it_was_held_is_not_kept(caches, redis_conn):
+    """Closed between its opening and the remembering (a deactivation racing the login): not held."""
+    cache = caches(hold=30)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    redis_conn.delete(sessions.key_of(token))
+    cache.remember(redis_conn, token, PICKER)
+    assert cache.held(token) is None
+
+
+def test_a_session_closed_after_it_was_held_is_forgotten_at_once(caches, redis_conn):
+    cache = caches(hold=30)
+    token = sessions.open_session(redis_conn, PICKER, TTL)
+    cache.remember(redis_conn, token, PICKER)
+    sessions.close_session(redis_conn, token, PICKER.badge)
+    assert wait_for(lambda: cache.held(token) is None, timeout=5)
