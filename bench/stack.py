@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from common.ceiling import BENCH_SCHEMA_SQL
 from common.db import engine_url
-from common.testing import free_port
+from common.testing import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"stock": "stock_service", "scan": "scan_service", "print": "print_service", "gateway": "gateway"}
@@ -64,7 +64,7 @@ class BenchStack:
     def __init__(self) -> None:
         self.var = var_dir()
         self.procs: dict[str, subprocess.Popen] = {}
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         self.devstack = None
         self.env: dict[str, str] = {}
         self.engine: Engine | None = None

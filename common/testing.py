@@ -168,9 +168,23 @@ def wait_for(check: Any, timeout: float = 20, interval: float = 0.1) -> Any:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports free now: held open together while chosen, so no two are the same.
+
+    One at a time, the kernel may hand the same port out twice; a stack whose gateway and stock
+    got one port then has its gateway answered by stock.
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class LiveStack:
@@ -179,7 +193,7 @@ class LiveStack:
     SERVICES = {"gateway": "gateway", "stock": "stock_service", "scan": "scan_service", "print": "print_service"}
 
     def __init__(self, env: dict[str, str], log_dir: Path):
-        self.ports = {name: free_port() for name in self.SERVICES}
+        self.ports = dict(zip(self.SERVICES, free_ports(len(self.SERVICES)), strict=True))
         self.env = dict(env)
         for name, port in self.ports.items():
             self.env[f"{name.upper()}_PORT"] = str(port)
