@@ -17,24 +17,20 @@ from stock_service.domain.allocations import merge
 from stock_service.domain.ledger import Move
 from stock_service.models import Allocation, AllocationLine, Balance
 
-# A pick plan's statements on the unit's cursor, as plain rows: the items with their barcodes in
-# one, the bins holding them in walking order in another.
-_ITEMS = """
-SELECT k.sku, k.name, k.image_url, ARRAY(SELECT b.code FROM stock.barcodes b WHERE b.sku = k.sku ORDER BY b.code)
-FROM stock.skus k WHERE k.sku = ANY(%(codes)s::text[]) ORDER BY k.sku
-"""
-# The same, with the bins holding each SKU in walking order ([location, qty, sequence] each): a
-# pick plan in one round trip.
-_ITEMS_IN_BINS = """
-SELECT k.sku, k.name, k.image_url, ARRAY(SELECT b.code FROM stock.barcodes b WHERE b.sku = k.sku ORDER BY b.code),
-  (SELECT coalesce(jsonb_agg(jsonb_build_array(h.location, h.qty, h.sequence) ORDER BY h.sequence, h.location),
+# What stock tells of its items (name, picture, barcodes), on the unit's cursor as plain rows. A
+# pick plan also reads the bins holding each in walking order ([location, qty, sequence] each), in
+# the same statement: a plan is one round trip.
+_ITEM = "k.sku, k.name, k.image_url, ARRAY(SELECT b.code FROM stock.barcodes b WHERE b.sku = k.sku ORDER BY b.code)"
+_ITEM_FIELDS = ("sku", "name", "image_url", "barcodes")
+_BINS = """(SELECT coalesce(jsonb_agg(jsonb_build_array(h.location, h.qty, h.sequence) ORDER BY h.sequence, h.location),
                    '[]'::jsonb)
    FROM (SELECT b.location, sum(b.qty) AS qty, l.sequence
          FROM stock.balances b JOIN stock.locations l ON l.code = b.location
          WHERE b.sku = k.sku AND b.qty > 0 AND l.kind = 'bin'
-         GROUP BY b.location, l.sequence) AS h)
-FROM stock.skus k WHERE k.sku = ANY(%(codes)s::text[]) ORDER BY k.sku
-"""
+         GROUP BY b.location, l.sequence) AS h)"""
+_OF_CODES = "FROM stock.skus k WHERE k.sku = ANY(%(codes)s::text[]) ORDER BY k.sku"
+_ITEMS = f"SELECT {_ITEM} {_OF_CODES}"  # noqa: S608 - constant fragments; the values are parameters
+_ITEMS_IN_BINS = f"SELECT {_ITEM}, {_BINS} {_OF_CODES}"  # noqa: S608 - constant fragments
 
 
 def _check_skus(s: Session, lines: list[dict[str, Any]]) -> None:
@@ -85,22 +81,22 @@ def pick_plan(s: Session, lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _items(s: Session, lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Name, picture, barcodes and bins of each line's SKU; an unknown one is a 404 naming its line."""
-    items = {sku: {"sku": sku, "name": name, "image_url": image_url, "barcodes": barcodes, "bins": bins}
-             for sku, name, image_url, barcodes, bins in cursor(s).execute(
-                 _ITEMS_IN_BINS, {"codes": list({line["sku"] for line in lines})})}
+    items = describe(s, list({line["sku"] for line in lines}), bins=True)
     for index, line in enumerate(lines):
         if line["sku"] not in items:
             raise NotFoundError(code="unknown_sku", details={f"lines.{index}.sku": line["sku"]})
     return items
 
 
-def describe(s: Session, codes: list[str]) -> dict[str, dict[str, Any]]:
-    """Name, picture and barcodes of the SKUs stock knows among `codes`, in one statement.
+def describe(s: Session, codes: list[str], *, bins: bool = False) -> dict[str, dict[str, Any]]:
+    """Name, picture and barcodes of the SKUs stock knows among `codes` (with `bins`, the bins holding
+    them in walking order too), in one statement.
 
     A packing table opening a parcel asks for all its SKUs at once, not one call per SKU.
     """
-    return {sku: {"sku": sku, "name": name, "image_url": image_url, "barcodes": barcodes}
-            for sku, name, image_url, barcodes in cursor(s).execute(_ITEMS, {"codes": codes})}
+    fields = (*_ITEM_FIELDS, "bins") if bins else _ITEM_FIELDS
+    found = cursor(s).execute(_ITEMS_IN_BINS if bins else _ITEMS, {"codes": codes})
+    return {row[0]: dict(zip(fields, row, strict=True)) for row in found}
 
 
 def _already(s: Session, reference: str, types: tuple[str, ...]) -> list[ledger.Written] | None:
