@@ -255,11 +255,11 @@ def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list
 
 def lock_pick(s: Rows, pick_id: int) -> Walk | None:
     """The pick locked, then its tasks, in one round trip (scan.locked_pick, migration 0005)."""
-    rows = cursor(s).execute(_LOCKED_PICK, {"id": pick_id}).fetchall()
-    if not rows:
+    found = _locked_with_children(s, _LOCKED_PICK, pick_id, _WALK_WIDTH)
+    if found is None:
         return None
-    walk = Walk(*rows[0][:_WALK_WIDTH])
-    walk.tasks = [Task(*row[_WALK_WIDTH:]) for row in rows if row[_WALK_WIDTH] is not None]
+    head, children = found
+    walk = Walk(*head, tasks=[Task(*child) for child in children])
     walk.loaded = (_place(walk), {task.id: task.picked for task in walk.tasks})
     return walk
 
@@ -367,11 +367,20 @@ def save_pick(s: Rows, walk: Walk) -> None:
 
 def lock_check(s: Rows, verification_id: int) -> Check | None:
     """The check locked, then its lines, in one round trip (scan.locked_check, migration 0005)."""
-    rows = cursor(s).execute(_LOCKED_CHECK, {"id": verification_id}).fetchall()
+    found = _locked_with_children(s, _LOCKED_CHECK, verification_id, _CHECK_WIDTH)
+    if found is None:
+        return None
+    head, children = found
+    return Check(*head, lines=[Line(*child) for child in children])
+
+
+def _locked_with_children(s: Rows, statement: str, id_: int, width: int) -> tuple[tuple, list[tuple]] | None:
+    """A locked pick's or check's row (its first `width` columns) and its tasks' or lines' rows;
+    None when there is no such pick or check. A row without a child has NULLs past `width`."""
+    rows = cursor(s).execute(statement, {"id": id_}).fetchall()
     if not rows:
         return None
-    return Check(*rows[0][:_CHECK_WIDTH],
-                 lines=[Line(*row[_CHECK_WIDTH:]) for row in rows if row[_CHECK_WIDTH] is not None])
+    return rows[0][:width], [row[width:] for row in rows if row[width] is not None]
 
 
 def save_line(s: Rows, line: Line) -> None:
