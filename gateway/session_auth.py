@@ -27,7 +27,7 @@ def bearer_token(header: str) -> str | None:
 
 
 def hold_seconds(settings: Settings) -> float:
-    """How long a read session is trusted: SESSION_CACHE_SECONDS, but never half a session's lifetime.
+    """How long a read session is trusted: SESSION_CACHE_SECONDS, but never more than half a session's lifetime.
 
     Each Redis read slides the session's expiry to a full SESSION_TTL_SECONDS, so an entry held for
     less than half of it always ends before the session it stands for.

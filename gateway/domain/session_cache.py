@@ -52,10 +52,8 @@ class SessionCache:
         with self._lock:
             if identity is None:
                 self._entries.pop(key, None)
-            elif generation == self._generation and self._live.is_set():
-                if len(self._entries) >= self.max_entries:
-                    self._entries.clear()  # a full cache is cheaper to drop than to age out
-                self._entries[key] = (identity, now + self.hold_seconds)
+            elif generation == self._generation:
+                self._hold(key, identity, now)
         return identity
 
     def remember(self, r: Redis, token: str, identity: Identity) -> None:
@@ -68,11 +66,17 @@ class SessionCache:
         self._ensure_listener(r)
         key = sessions.key_of(token)
         with self._lock:
-            if not self._live.is_set() or len(self._entries) >= self.max_entries:
-                return
-            self._entries[key] = (identity, time.monotonic() + self.hold_seconds)
+            self._hold(key, identity, time.monotonic())
         if not r.exists(key):
             self.forget([key])
+
+    def _hold(self, key: str, identity: Identity, now: float) -> None:
+        """Keep an identity for `hold_seconds` (the caller holds the lock); only while the listener is live."""
+        if not self._live.is_set():
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # a full cache is cheaper to drop than to age out
+        self._entries[key] = (identity, now + self.hold_seconds)
 
     def held(self, token: str) -> Identity | None:
         """The identity behind `token` if this process holds it now, without asking Redis.
