@@ -1,4 +1,6 @@
-"""The app factory every service shares: config → logs → db → redis → errors → auth → blueprints."""
+"""The app factory every service shares: config → logs → db → redis → errors → auth → blueprints.
+
+Each service's gunicorn workers warm the app before serving (common/warmup.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -7,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 from sqlalchemy import Table
 
-from common import auth, ceiling, config, db, errors, health, observability, openapi, redis
+from common import auth, ceiling, config, db, errors, health, idempotency, observability, openapi, redis, warmup
 from common.jsonutil import OrjsonProvider, dumps
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -22,6 +24,7 @@ def create_app(service: str, blueprints: Iterable[Blueprint], *, idempotency_tab
     app.json = OrjsonProvider(app)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, TESTING=settings.testing)
     app.extensions["idempotency_table"] = idempotency_table
+    warmup.on_warm(app, lambda: idempotency.compile_for(idempotency_table))
     observability.init_app(app, service)
     db.init_app(app)
     redis.init_app(app)

@@ -47,6 +47,16 @@ def bind_for(service: str) -> list[str]:
     return [f"{host}:{port}"]
 
 
+def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+    """Each worker warms its app (connections, caches: common/warmup.py) before it accepts a request.
+
+    As many connections as it has threads: the most it uses at once.
+    """
+    from common import warmup
+
+    warmup.warm(worker.wsgi, worker.cfg.threads)
+
+
 def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
     """Drop a dead worker's metric files, as prometheus_client's multiprocess mode asks."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

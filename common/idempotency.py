@@ -78,6 +78,11 @@ def _statements(table: Table) -> tuple[str, str, str]:
     return db.compiled(lock_and_read), db.compiled(stored), db.compiled(store)
 
 
+def compile_for(table: Table) -> None:
+    """Compile one key table's statements now (a new worker's warm-up), not on its first keyed request."""
+    _statements(table)
+
+
 def fingerprint() -> str:
     """What makes two requests 'the same': method, path, query and body."""
     h = hashlib.sha256()

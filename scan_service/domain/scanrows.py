@@ -33,6 +33,9 @@ _LOCKED_PICK = "SELECT * FROM scan.locked_pick(%(id)s)"
 _WALK_WIDTH = 7    # id, state, location, picker, picker_name, basket, orders
 _LOCKED_CHECK = "SELECT * FROM scan.locked_check(%(id)s)"
 _CHECK_WIDTH = 3   # id, state, orders
+# A new backend compiles each plpgsql function on its first call: a worker's warm-up calls them
+# for a row that cannot exist (common/warmup.py), which locks and reads nothing.
+WARM_UP = ("SELECT * FROM scan.locked_pick(0)", "SELECT * FROM scan.locked_check(0)")
 _ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
             ORDERS.c.waybill_no, ORDERS.c.merge_into, ORDERS.c.shop, ORDERS.c.intercept_reason)
 
@@ -145,6 +148,11 @@ class Opened:
     lines: list[Line]
     parcel: list[Ordered] = field(default_factory=list, repr=False)  # the orders, for the answer's notes
     state: str = "open"
+
+
+def compile_statements() -> None:
+    """Compile the scan statements now (a new worker's warm-up), not on the worker's first scan."""
+    _statements()
 
 
 @cache
