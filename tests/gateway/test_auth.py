@@ -1,5 +1,6 @@
 """Logging in and out, sessions, operators: the gateway's own endpoints, in-process."""
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from common.testing import FAST_HASHER, assert_error, wait_for
@@ -36,7 +37,19 @@ def test_login_rehashes_a_weak_pin_hash(gw, engine):
     login(gw)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT pin_hash FROM gateway.operators WHERE badge='EDB_PH001'")).scalar()
-    assert stored.startswith("$argon2id$") and "m=1024" not in stored
+    assert stored.startswith("$argon2id$") and "$m=19456,t=2,p=1$" in stored
+
+
+def test_login_rehashes_a_hash_made_with_other_parameters(gw, engine):
+    """A PIN hashed with argon2's library defaults (64 MiB, 4 lanes) moves to the current parameters at login."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE gateway.operators SET pin_hash = :h WHERE badge = 'EDB_PH001'"),
+                     {"h": PasswordHasher().hash("1234")})
+    login(gw)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT pin_hash FROM gateway.operators WHERE badge='EDB_PH001'")).scalar()
+    assert "$m=19456,t=2,p=1$" in stored
+    login(gw)  # and the new hash checks the same PIN
 
 
 @pytest.mark.parametrize("body", [{"badge": "EDB_PH001", "pin": "9999"}, {"badge": "NOBODY", "pin": "1234"}])
