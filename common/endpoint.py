@@ -69,7 +69,10 @@ class Api:
     def route(self, method: str, rule: str, *, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, roles: Iterable[str] = (), page: bool = False,
               content_type: str = "application/json", produces: str = "application/json",
-              errors: Iterable[int] = (), idempotent: bool = True) -> Callable:
+              errors: Iterable[int] = (), idempotent: bool = True, key_read_first: bool = True) -> Callable:
+        """One endpoint. `key_read_first=False`: its work is all in its own transaction, so a repeated
+        Idempotency-Key is found by the key's insert at the commit, not by a read before the work
+        (common.idempotency.run)."""
         body_schema, query_schema, out_schema = _instance(body), _instance(query), _instance(response)
         roles = tuple(roles)
 
@@ -86,7 +89,7 @@ class Api:
                     kwargs["query"] = query_schema.load(request.args.to_dict())
                 if idempotent and method in UNSAFE_METHODS:
                     table = current_app.extensions["idempotency_table"]
-                    return idempotency.run(lambda: _call(doc, kwargs), table)
+                    return idempotency.run(lambda: _call(doc, kwargs), table, read_first=key_read_first)
                 return _call(doc, kwargs)
 
             self.blueprint.add_url_rule(rule, view.__name__, handler, methods=[method])

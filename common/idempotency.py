@@ -2,15 +2,17 @@
 
 The key row is written in the same transaction as the work it guards, so it survives restarts
 and holds across gunicorn workers. A transaction-scoped advisory lock on the key makes a racing
-duplicate answer 409 `request_in_progress` instead of running twice.
+duplicate answer 409 `request_in_progress` instead of running twice. (The scans skip the lock and
+the read: see `run`'s `read_first`.)
 
-A scan pays for this on every request, so it costs one statement and a write: the statement
+A request pays for this every time, so it costs one statement and a write: the statement
 takes the lock and reads a stored answer; the new answer is queued (common.db.with_commit) and
 reaches PostgreSQL with the rest of the request's writes, just before the COMMIT. Both are
 compiled once per key table. The read shares one snapshot with the lock, so a duplicate that
 committed in between is not seen there; storing the key then fails on its primary key (which
 sees committed rows whatever the snapshot), the work is rolled back and the stored answer
-replayed. Nothing runs twice.
+replayed. Nothing runs twice. A scan, the floor's most frequent request, relies on that alone
+and pays only the write.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from functools import cache
 
 from flask import Response, current_app, g, request
+from marshmallow import ValidationError
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
@@ -41,7 +44,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import sessionmaker
 
 from common import db
-from common.errors import BadRequestError, ConflictError, InvalidInputError
+from common.errors import AppError, BadRequestError, ConflictError, InvalidInputError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -93,8 +96,14 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
-def run(view: Callable[[], Response], table: Table) -> Response:
-    """Run `view` once per key; replay its stored answer for the same key and body."""
+def run(view: Callable[[], Response], table: Table, *, read_first: bool = True) -> Response:
+    """Run `view` once per key; replay its stored answer for the same key and body.
+
+    `read_first=False` is for work that lies wholly in this request's transaction (a scan: its
+    only calls out are lookups). The key is then not read before the work but claimed by its
+    insert at the commit: a repeat runs into the first's key there, is rolled back, and answered
+    with the stored answer. It saves a scan a round trip; a repeat, rare, costs its work twice.
+    """
     key = request.headers.get(HEADER)
     if key is None:
         return view()
@@ -104,15 +113,22 @@ def run(view: Callable[[], Response], table: Table) -> Response:
     names = {"operator": identity.badge if identity is not None else "anonymous", "key": key}
     print_ = fingerprint()
     lock_and_read, stored_answer, store = _statements(table)
-    lock = db.advisory_key(current_app.config["SETTINGS"].service, "idem", *names.values())
     try:
         with db.unit() as work:
-            locked, *row = db.cursor(work).execute(lock_and_read, names | {"lock": lock}).fetchone()
-            if not locked:
-                raise ConflictError(code="request_in_progress", details={"key": key})
-            if row[0] is not None:
-                return _replay(row, print_, key)
-            response = view()
+            stored = _lock_and_read(work, lock_and_read, names) if read_first else None
+            if stored is not None:
+                return _replay(stored, print_, key)
+            try:
+                response = view()
+            except (AppError, ValidationError):
+                if read_first:
+                    raise
+                # A repeat refused by the state its first left behind (a closed pick) gets the first's answer.
+                work.rollback()
+                stored = db.cursor(work).execute(stored_answer, names).fetchone()
+                if stored is None:
+                    raise
+                return _replay(stored, print_, key)
             if response.status_code < 400:
                 headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
                 db.with_commit(work, store, names | {"fingerprint": print_, "status": response.status_code,
@@ -123,6 +139,15 @@ def run(view: Callable[[], Response], table: Table) -> Response:
             raise
         with db.unit() as work:
             return _replay(db.cursor(work).execute(stored_answer, names).fetchone(), print_, key)
+
+
+def _lock_and_read(work: db.Unit, statement: str, names: dict[str, str]) -> tuple | None:
+    """The key's lock, taken or 409 `request_in_progress`; then its stored answer, if any."""
+    lock = db.advisory_key(current_app.config["SETTINGS"].service, "idem", *names.values())
+    locked, *row = db.cursor(work).execute(statement, names | {"lock": lock}).fetchone()
+    if not locked:
+        raise ConflictError(code="request_in_progress", details={"key": names["key"]})
+    return tuple(row) if row[0] is not None else None
 
 
 def _replay(stored: tuple, print_: str, key: str) -> Response:

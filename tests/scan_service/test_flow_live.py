@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rq import SimpleWorker
+from sqlalchemy import text
 
 from common.testing import assert_error
 from scan_service import jobs
@@ -401,6 +402,66 @@ def test_flow_racing_item_scans_count_every_unit_once(floor, crew):
     stats = {row["badge"]: row for row in
              ok(call(supervisor, floor, "GET", f"/api/scan/stats/operators?date={today}"))["items"]}
     assert (stats["EDB_PH001"]["items_picked"], stats["EDB_YH001"]["items_verified"]) == (8, 8)
+
+
+def _one_answer_and_its_replays(answers: list) -> dict:
+    """Every copy answered 200 with the same body: one fresh, the rest marked as replays of it."""
+    assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
+    fresh = [a for a in answers if "Idempotent-Replayed" not in a.headers]
+    assert len(fresh) == 1
+    assert all(a.json() == fresh[0].json() for a in answers)
+    return fresh[0].json()
+
+
+def test_flow_racing_copies_of_one_keyed_scan_count_once(floor, crew, engine):
+    """Twelve copies of one scan with one key, sent at once (an outbox resending on patchy Wi-Fi):
+    one unit counts, in the task, the check and the journal; every copy gets the same answer."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "TS-001-RED-M", "qty": 3}]}), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    path = f"/api/scan/picks/{pick['id']}"
+    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-02-01"}))
+    first = _one_answer_and_its_replays(
+        _race(12, lambda: call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567892"}, key="pick-k1")))
+    assert first["result"] == "ok"
+    assert ok(call(picker, floor, "GET", path))["tasks"][0]["picked"] == 1
+    for _ in range(2):
+        ok(call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567892"}))
+    ok(call(picker, floor, "POST", f"{path}/complete"))
+    check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 201)
+    scan = f"/api/scan/verifications/{check['id']}/scan"
+    first = _one_answer_and_its_replays(
+        _race(12, lambda: call(verifier, floor, "POST", scan, {"code": "6901234567892"}, key="check-k1")))
+    assert first["result"] == "ok"
+    assert ok(call(verifier, floor, "GET", f"/api/scan/verifications/{check['id']}"))["lines"][0]["scanned"] == 1
+    with engine.connect() as conn:
+        journal = conn.execute(text("SELECT kind, count(*) FROM scan.events WHERE kind IN ('pick_scan', 'verify_scan') "
+                                    "AND code = '6901234567892' GROUP BY kind")).all()
+    assert dict(journal) == {"pick_scan": 3, "verify_scan": 1}
+
+
+def test_flow_a_scan_replayed_after_its_walk_closed_gets_its_first_answer(floor, crew):
+    """The last scan's answer was lost, the walk was closed since: its replay gets that answer, not a 409."""
+    supervisor, picker, verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "MUG-01", "qty": 1}]}), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    path = f"/api/scan/picks/{pick['id']}"
+    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-01-01"}))
+    last = ok(call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}, key="last-pick"))
+    ok(call(picker, floor, "POST", f"{path}/complete"))
+    again = call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}, key="last-pick")
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (200, "true")
+    assert again.json() == last
+    assert_error(call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}), 409, "pick_closed")
+    check = ok(call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}), 201)
+    scan = f"/api/scan/verifications/{check['id']}/scan"
+    last = ok(call(verifier, floor, "POST", scan, {"code": "6901234567809"}, key="last-check"))
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete"))
+    again = call(verifier, floor, "POST", scan, {"code": "6901234567809"}, key="last-check")
+    assert (again.status_code, again.headers.get("Idempotent-Replayed"), again.json()) == (200, "true", last)
+    # The same key with another code is the operator's mistake, not a replay: refused, nothing counted.
+    assert_error(call(verifier, floor, "POST", scan, {"code": "A-01-01-01"}, key="last-check"), 422,
+                 "idempotency_key_reused")
 
 
 def test_flow_verification_knows_picked_items_without_stock(floor, live, crew):
