@@ -21,9 +21,13 @@ SMALL_PHONE = {"width": 320, "height": 533}
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One chromium per test worker; every test gets its own context (storage, IndexedDB, service worker)."""
+    """One chromium per test worker while it runs the UI tests; every test gets its own context.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in the thread while
+    the browser is open, and a test run after the UI tests that calls asyncio.run (bench/) would fail.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: `make test` installs it (make system-packages)")
     with sync_playwright() as pw:
