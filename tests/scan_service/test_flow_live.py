@@ -378,13 +378,20 @@ def _race(count: int, send) -> list:
     return answers
 
 
+def _walk_at_its_bin(floor, crew, sku: str, qty: int) -> str:
+    """An order of `qty` × `sku`, its pick started in BK-017 and the SKU's bin scanned: the pick's path."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": sku, "qty": qty}]}), 201)
+    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    path = f"/api/scan/picks/{pick['id']}"
+    ok(call(picker, floor, "POST", f"{path}/scan", {"code": SKUS[sku][2]}))
+    return path
+
+
 def test_flow_racing_item_scans_count_every_unit_once(floor, crew):
     """Sixteen racing scans of an item wanted 8 times: 8 count, in the task, the check and the journal."""
     supervisor, picker, verifier = crew
-    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "TS-001-RED-M", "qty": 8}]}), 201)
-    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
-    path = f"/api/scan/picks/{pick['id']}"
-    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-02-01"}))
+    path = _walk_at_its_bin(floor, crew, "TS-001-RED-M", 8)
     picks = _race(16, lambda: call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567892"}))
     results = sorted(ok(answer)["result"] for answer in picks)
     assert results == ["ok"] * 8 + ["over_qty"] * 8
@@ -416,11 +423,8 @@ def _one_answer_and_its_replays(answers: list) -> dict:
 def test_flow_racing_copies_of_one_keyed_scan_count_once(floor, crew, engine):
     """Twelve copies of one scan with one key, sent at once (an outbox resending on patchy Wi-Fi):
     one unit counts, in the task, the check and the journal; every copy gets the same answer."""
-    supervisor, picker, verifier = crew
-    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "TS-001-RED-M", "qty": 3}]}), 201)
-    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
-    path = f"/api/scan/picks/{pick['id']}"
-    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-02-01"}))
+    _supervisor, picker, verifier = crew
+    path = _walk_at_its_bin(floor, crew, "TS-001-RED-M", 3)
     first = _one_answer_and_its_replays(
         _race(12, lambda: call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567892"}, key="pick-k1")))
     assert first["result"] == "ok"
@@ -442,11 +446,8 @@ def test_flow_racing_copies_of_one_keyed_scan_count_once(floor, crew, engine):
 
 def test_flow_a_scan_replayed_after_its_walk_closed_gets_its_first_answer(floor, crew):
     """The last scan's answer was lost, the walk was closed since: its replay gets that answer, not a 409."""
-    supervisor, picker, verifier = crew
-    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER | {"lines": [{"sku": "MUG-01", "qty": 1}]}), 201)
-    pick = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
-    path = f"/api/scan/picks/{pick['id']}"
-    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "A-01-01-01"}))
+    _supervisor, picker, verifier = crew
+    path = _walk_at_its_bin(floor, crew, "MUG-01", 1)
     last = ok(call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}, key="last-pick"))
     ok(call(picker, floor, "POST", f"{path}/complete"))
     again = call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}, key="last-pick")
