@@ -125,7 +125,7 @@ def run(view: Callable[[], Response], table: Table, *, read_first: bool = True) 
                     raise
                 # A repeat refused by the state its first left behind (a closed pick) gets the first's answer.
                 work.rollback()
-                stored = db.cursor(work).execute(stored_answer, names).fetchone()
+                stored = _stored(work, stored_answer, names)
                 if stored is None:
                     raise
                 return _replay(stored, print_, key)
@@ -138,7 +138,12 @@ def run(view: Callable[[], Response], table: Table, *, read_first: bool = True) 
         if exc.diag.constraint_name != f"{table.name}_pkey":
             raise
         with db.unit() as work:
-            return _replay(db.cursor(work).execute(stored_answer, names).fetchone(), print_, key)
+            return _replay(_stored(work, stored_answer, names), print_, key)
+
+
+def _stored(work: db.Unit, statement: str, names: dict[str, str]) -> tuple | None:
+    """The answer stored under this operator's key (fingerprint, status, body, headers), if any."""
+    return db.cursor(work).execute(statement, names).fetchone()
 
 
 def _lock_and_read(work: db.Unit, statement: str, names: dict[str, str]) -> tuple | None:
