@@ -67,6 +67,8 @@ def _connections(app: Flask, wanted: int) -> int:
     try:
         for _ in range(min(wanted, engine.pool.size())):
             held.append(engine.raw_connection())
+        if not held:
+            return 0
         statements = [_catalog_read(held[0], app.name), *app.extensions.get("warm_statements", [])]
         for connection in held:
             _run(connection, statements)
