@@ -96,14 +96,15 @@ def describe_run(stack: BenchStack, bench: Bench | None) -> list[str]:
     worker = [Path(w).name if w == sys.executable else w for w in procfile_command("worker")[0]]
     busiest = max((cores.get("gateway", 0.0) for cores in bench.cores.values()), default=0.0) if bench else 0.0
     knobs = ", ".join(f"{k}={os.environ[k]}" for k in KNOBS if os.environ.get(k))
-    return [f"gunicorn gthread, WEB_CONCURRENCY={stack.env['WEB_CONCURRENCY']} processes × "
-            f"WEB_THREADS={stack.env['WEB_THREADS']} threads per service (gateway, stock, scan, print): the "
-            "production defaults of common/gunicorn_defaults.py",
-            "why: every request runs CPU-bound Python in the gateway, and one process holds at most one core "
+    return [f"gunicorn, WEB_CONCURRENCY={stack.env['WEB_CONCURRENCY']} processes per service: gthread with "
+            f"WEB_THREADS={stack.env['WEB_THREADS']} threads for stock, scan and print; the gateway's edge on "
+            "uvicorn's worker (gateway/edge.py), its Flask app on as many threads: the production defaults of "
+            "common/gunicorn_defaults.py and gateway/gunicorn.conf.py",
+            "why: every request runs CPU-bound Python, and one process holds at most one core "
             f"(the GIL); the gateway used up to {busiest:.2f} cores in this run"
             + (", more than one process could give. " if busiest > 1 else ". ")
-            + "More processes than the 2 cores add memory and switching, not throughput; the threads cover "
-            "the waits on PostgreSQL, Redis and the next hop",
+            + "More processes than the 2 cores add memory and switching, not throughput; the services' threads "
+            "cover the waits on PostgreSQL and Redis, the edge's event loop the waits on the next hop",
             f"RQ worker: `{' '.join(worker)}` (the worker line of deploy/Procfile)",
             f"embedded PostgreSQL and Redis under {stack.var}, BENCH_ENDPOINTS=1",
             "load generator: bench/loadgen.py, asyncio streams, one keep-alive HTTP/1.1 connection per handheld; "

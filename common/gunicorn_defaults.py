@@ -2,7 +2,8 @@
 
 gthread workers: the sync worker closes every connection, and the gateway's keep-alive pool to
 the services is what keeps the extra hop cheap. Two processes on a 2-core box, a few threads each
-so a request waiting on PostgreSQL or another service does not idle a core.
+so a request waiting on PostgreSQL or another service does not idle a core. The gateway takes the
+shape but runs uvicorn's worker instead (gateway/gunicorn.conf.py).
 """
 import os
 
@@ -50,11 +51,12 @@ def bind_for(service: str) -> list[str]:
 def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
     """Each worker warms its app (connections, caches: common/warmup.py) before it accepts a request.
 
-    As many connections as it has threads: the most it uses at once.
+    As many connections as it has threads: the most it uses at once. The gateway's app is its edge,
+    which holds the Flask app.
     """
     from common import warmup
 
-    warmup.warm(worker.wsgi, worker.cfg.threads)
+    warmup.warm(getattr(worker.wsgi, "flask_app", worker.wsgi), worker.cfg.threads)
 
 
 def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]

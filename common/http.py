@@ -61,11 +61,7 @@ class Hop:
              timeout: float | None = None) -> Answer:
         """The whole answer, read; raises ServiceUnavailableError when the service could not answer."""
         seconds = timeout if timeout is not None else self.timeout
-        lines = [f"{method} {self.prefix}{path} HTTP/1.1\r\n", self.host_line]
-        lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
-        if body is not None:
-            lines.append(f"Content-Length: {len(body)}\r\n")
-        message = "".join(lines).encode("latin-1") + b"\r\n" + (body or b"")
+        message = request_message(method, self.prefix + path, self.host_line, headers, body)
         retried = False
         while True:
             try:
@@ -114,6 +110,15 @@ class Hop:
         return ServiceUnavailableError(details={"service": self.name, "reason": type(exc).__name__})
 
 
+def request_message(method: str, target: str, host_line: str, headers: dict[str, str], body: bytes | None) -> bytes:
+    """One HTTP/1.1 request, head and body, ready for one write."""
+    lines = [f"{method} {target} HTTP/1.1\r\n", host_line]
+    lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}\r\n")
+    return "".join(lines).encode("latin-1") + b"\r\n" + (body or b"")
+
+
 class _Connection:
     def __init__(self, sock: socket.socket):
         self.sock = sock
@@ -128,8 +133,8 @@ class _Connection:
         self.sock.close()
 
 
-class _Reply:
-    """Collects what httptools' parser reads of one answer."""
+class Reply:
+    """Collects what httptools' parser reads of one answer (fed by Hop here, by gateway/upstream.py's links)."""
 
     def __init__(self) -> None:
         self.headers: dict[str, str] = {}
@@ -152,22 +157,32 @@ class _Reply:
     def on_message_complete(self) -> None:
         self.complete = True
 
+    def ended(self, method: str) -> bool:
+        """The whole answer is read (a HEAD answer has no body)."""
+        return self.complete or (method == "HEAD" and self.headed)
+
+    def unframed(self) -> bool:
+        """An answer that ends when the connection closes: no Content-Length, not chunked."""
+        return not ("content-length" in self.headers or "chunked" in self.headers.get("transfer-encoding", ""))
+
+    def answer(self) -> Answer:
+        return Answer(self.status, self.headers, b"".join(self.chunks))
+
 
 def _read_answer(sock: socket.socket, method: str) -> tuple[Answer, bool]:
     """Status, headers and body of one answer (parsed by httptools), and whether the connection may be used again."""
-    reply = _Reply()
-    while not reply.complete and not (method == "HEAD" and reply.headed):  # a HEAD answer has no body
+    reply = Reply()
+    while not reply.ended(method):
         data = sock.recv(65536)
         if not data:
-            framed = "content-length" in reply.headers or "chunked" in reply.headers.get("transfer-encoding", "")
-            if reply.headed and not framed:
-                return Answer(reply.status, reply.headers, b"".join(reply.chunks)), False
+            if reply.headed and reply.unframed():
+                return reply.answer(), False
             raise ConnectionResetError("the service closed the connection before the answer ended")
         try:
             reply.parser.feed_data(data)
         except httptools.HttpParserError as exc:
             raise ValueError(f"unreadable answer: {exc}") from exc
-    return Answer(reply.status, reply.headers, b"".join(reply.chunks)), reply.keep
+    return reply.answer(), reply.keep
 
 
 class ServiceError(AppError):

@@ -67,7 +67,7 @@ def count_request(log: logging.Logger, service: str, method: str, endpoint: str,
     """Metrics for one answered request, and its access log line when it failed (or ACCESS_LOG is on).
 
     `started` is `clocks()` when the request began. `context` adds what the log filter cannot read
-    from a Flask request (the gateway's fast lane).
+    from a Flask request (the gateway's edge).
     """
     wall, cpu = clocks()
     elapsed = wall - started[0]

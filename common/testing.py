@@ -132,6 +132,27 @@ def http_peer(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServe
 
 
 @contextmanager
+def asgi_peer(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn (httptools on uvloop, as gunicorn's EdgeWorker runs it) on a free
+    local port, in a thread of this process; yields its URL."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", lifespan="on",
+                            access_log=False, server_header=False, log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        if not wait_for(lambda: server.started, timeout=10):
+            raise RuntimeError("uvicorn did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
 def statements() -> Iterator[list[Any]]:
     """Count the statements this process sends to PostgreSQL inside the block.
 

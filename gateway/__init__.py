@@ -1,4 +1,7 @@
-"""The gateway: the only door. Logs people in, checks roles, forwards /api/<service>/..."""
+"""The gateway: the only door. Logs people in, checks roles, forwards /api/<service>/...
+
+`create_app` is the Flask app; `create_edge` puts it behind the edge (gateway/edge.py), as gunicorn serves it.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,9 +11,11 @@ from flask import Flask
 
 from common.app import create_app as create_service_app
 from common.db import standalone
+from common.gunicorn_defaults import shape
 from gateway import health, openapi_merge, proxy, security, session_auth, ui
 from gateway.api import auth
 from gateway.domain import operators
+from gateway.edge import Edge
 from gateway.models import idempotency_keys
 
 
@@ -20,10 +25,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     session_auth.init_app(app)
     proxy.init_app(app)
-    # In front of everything: a scan with a known token is forwarded without Flask (see gateway/proxy.py).
-    app.wsgi_app = proxy.FastLane(app)  # type: ignore[method-assign]
     _bootstrap_admin(app)
     return app
+
+
+def create_edge(overrides: Mapping[str, Any] | None = None) -> Edge:
+    """The app as gunicorn serves it: Flask behind the edge, with as many door threads as GATEWAY_WEB_THREADS."""
+    return Edge(create_app(overrides), door_threads=shape("gateway")[2])
 
 
 def _bootstrap_admin(app: Flask) -> None:

@@ -58,7 +58,7 @@ class SessionCache:
 
     def remember(self, r: Redis, token: str, identity: Identity) -> None:
         """Hold a session this process just opened: the handheld's next request, on the same
-        connection, takes the fast lane instead of reading back from Redis what was just written.
+        connection, is forwarded by the edge instead of reading back from Redis what was just written.
 
         Held first, then checked in Redis: a close before the check is seen by it, one after it
         is announced and forgotten like any other.

@@ -141,7 +141,7 @@ def test_a_process_holds_a_session_at_most_half_its_lifetime():
 
 
 def test_a_session_opened_here_is_held_without_reading_it_back(caches, redis_conn):
-    """A login's process holds the new session: the handheld's first scan takes the fast lane."""
+    """A login's process holds the new session: the handheld's first scan is forwarded by the edge."""
     cache = caches(hold=30)
     token = sessions.open_session(redis_conn, PICKER, TTL)
     cache.remember(redis_conn, token, PICKER)

@@ -1,8 +1,9 @@
-"""The forwarding path: the fast lane and the Flask door answer alike, and the floor's rules hold on both.
+"""The forwarding path: the edge and the Flask door answer alike, and the floor's rules hold on both.
 
-The first tests put the gateway in this process in front of an echo service over real HTTP and send
-the same request through each door; the last ones talk to the live stack under gunicorn.
+The first tests serve the edge from this process (uvicorn, over real HTTP) in front of an echo
+service and send the same request through each door; the last ones talk to the live stack under gunicorn.
 """
+import http.client as http_client
 import re
 import time
 from http.server import BaseHTTPRequestHandler
@@ -12,13 +13,15 @@ import orjson
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from requests.structures import CaseInsensitiveDict
 from werkzeug.test import Client
 
 import gateway
 from common import auth
 from common.auth import Identity, verify
-from common.testing import TEST_SECRETS, assert_error, free_port, http_peer, identity_headers, wait_for
+from common.testing import TEST_SECRETS, asgi_peer, assert_error, free_port, http_peer, identity_headers, wait_for
 from gateway.domain import sessions
+from gateway.edge import Edge
 
 TTL = 3600
 STOCK_MANAGER = Identity(badge="EDB_KG001", name="杨帆", roles=("stock_manager",), lang="en", device="HH-03")
@@ -66,9 +69,45 @@ class EchoService(BaseHTTPRequestHandler):
         pass
 
 
+class EdgeAnswer:
+    def __init__(self, raw: http_client.HTTPResponse):
+        self.status_code = raw.status
+        self.headers = CaseInsensitiveDict(raw.getheaders())
+        self.content = raw.read()
+        self.text = self.content.decode()
+
+    def json(self):
+        return orjson.loads(self.content)
+
+
+class EdgeClient:
+    """Requests to the edge over HTTP, the target as the werkzeug client sends it (the path quoted,
+    the query as given) and no headers but those given."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self.address = (parts.hostname, parts.port)
+
+    def open(self, path, method="GET", headers=None, data=b""):
+        path, _, query = path.partition("?")
+        connection = http_client.HTTPConnection(*self.address, timeout=10)
+        try:
+            connection.request(method, quote(path, safe="/") + (f"?{query}" if query else ""), body=data,
+                               headers=headers or {})
+            return EdgeAnswer(connection.getresponse())
+        finally:
+            connection.close()
+
+    def get(self, path, **kwargs):
+        return self.open(path, "GET", **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.open(path, "POST", **kwargs)
+
+
 @pytest.fixture
 def doors(test_env, clean, redis_conn):
-    """(fast lane, Flask door, headers of a logged-in stock manager, the echo's log) for one gateway."""
+    """(the edge, the Flask door, headers of a logged-in stock manager, the echo's log) for one gateway."""
     server, url = http_peer(EchoService)
     app = gateway.create_app({"service_urls": {"stock": url, "scan": url, "print": url}})
     token = sessions.open_session(redis_conn, STOCK_MANAGER, TTL)
@@ -76,24 +115,25 @@ def doors(test_env, clean, redis_conn):
     cache.lookup(redis_conn, token, TTL)
     assert wait_for(cache._live.is_set, timeout=5), "session listener never subscribed"
     cache.lookup(redis_conn, token, TTL)
-    lane = app.wsgi_app
-    flask_app, flask_calls = lane.flask_app, []
+    edge, flask_calls = Edge(app), []
 
     def flask_door(environ, start_response):
         flask_calls.append(environ["PATH_INFO"])
-        return flask_app(environ, start_response)
+        return app.wsgi_app(environ, start_response)
 
-    lane.flask_app = flask_door
+    edge.door_app = flask_door
     EchoService.seen = []
-    yield {"fast": Client(lane), "flask": Client(flask_door), "flask_calls": flask_calls,
-           "auth": {"Authorization": f"Bearer {token}"}, "seen": EchoService.seen, "app": app}
+    with asgi_peer(edge) as edge_url:
+        yield {"fast": EdgeClient(edge_url), "flask": Client(flask_door), "flask_calls": flask_calls,
+               "auth": {"Authorization": f"Bearer {token}"}, "seen": EchoService.seen, "app": app}
     server.shutdown()
 
 
 def answer_of(response):
-    """What a client sees, less the request id (each request gets its own)."""
-    headers = sorted((k, v) for k, v in response.headers.items() if k != "X-Request-ID")
-    return response.status, headers, response.get_data()
+    """What a client sees, less the request id (each request gets its own) and the server's Date."""
+    headers = sorted((k.lower(), v) for k, v in response.headers.items() if k.lower() not in ("x-request-id", "date"))
+    body = response.get_data() if hasattr(response, "get_data") else response.content
+    return response.status_code, headers, body
 
 
 SAME_REQUESTS = [
@@ -114,14 +154,14 @@ SAME_REQUESTS = [
 
 
 @pytest.mark.parametrize(("method", "path", "headers", "body"), SAME_REQUESTS)
-def test_the_fast_lane_answers_as_the_flask_door(doors, method, path, headers, body, monkeypatch):
+def test_the_edge_answers_as_the_flask_door(doors, method, path, headers, body, monkeypatch):
     """Same request, same answer: status, body byte for byte, every header; and the service saw the same."""
     # The service echoes the signed identity, which carries the second it was signed: one second for both.
     signed_at, sign = time.time(), auth.sign
     monkeypatch.setattr(auth, "sign", lambda identity, secret, now=None: sign(identity, secret, now=signed_at))
     sent = headers | doors["auth"] | {"X-Request-ID": "hh-07.scan:1"}
     fast = doors["fast"].open(path, method=method, headers=sent, data=body)
-    assert doors["flask_calls"] == [], "the fast lane handed the request to Flask"
+    assert doors["flask_calls"] == [], "the edge handed the request to Flask"
     flask = doors["flask"].open(path, method=method, headers=sent, data=body)
     assert answer_of(fast) == answer_of(flask)
     assert fast.headers["X-Request-ID"] == flask.headers["X-Request-ID"] == "hh-07.scan:1"
@@ -197,18 +237,22 @@ def test_a_token_read_from_redis_a_moment_ago_takes_the_fast_lane(doors, redis_c
 
 
 def test_a_service_that_cannot_answer_is_a_503_naming_it(doors, redis_conn):
-    """The fast lane sent nothing twice: it hands the failure to Flask, which answers the api.md 503."""
+    """The edge sends nothing twice: it hands the failure to Flask, which answers the api.md 503.
+
+    Only the edge's connection is broken: had the Flask door forwarded again, the echo would have seen it.
+    """
     forwarding = doors["app"].extensions["proxy"]
-    forwarding.hops["print"].address = ("127.0.0.1", free_port())
+    forwarding.upstreams["print"].address = ("127.0.0.1", free_port())
     answer = doors["fast"].post("/api/print/jobs", headers=doors["auth"] | {"X-Request-ID": "hh-1"}, data=b"{}")
     details = assert_error(answer, 503, "service_unavailable")
     assert details["service"] == "print"
     assert answer.headers["X-Request-ID"] == "hh-1"
     assert doors["flask_calls"] == ["/api/print/jobs"]
+    assert doors["seen"] == []
 
 
 def test_a_logout_is_honoured_at_once(doors, redis_conn):
-    """The fast lane trusts only what the cache holds, and a logout empties it before it answers."""
+    """The edge trusts only what the cache holds, and a logout empties it before it answers."""
     auth = doors["auth"]
     assert doors["fast"].get("/api/stock/skus/A", headers=auth).status_code == 200
     assert doors["fast"].post("/api/auth/logout", headers=auth).status_code == 200
@@ -226,11 +270,11 @@ def requests_counted(metrics: str, name: str = "wms_http_requests_total", **labe
 
 def test_forwarded_requests_are_counted_by_service(doors):
     def count(status):
-        metrics = doors["fast"].get("/metrics").get_data(as_text=True)
+        metrics = doors["fast"].get("/metrics").text
         return requests_counted(metrics, method="POST", endpoint="/api/scan/<path:rest>", status=str(status))
 
     def cpu():
-        metrics = doors["fast"].get("/metrics").get_data(as_text=True)
+        metrics = doors["fast"].get("/metrics").text
         return requests_counted(metrics, "wms_http_request_cpu_seconds_total", endpoint="/api/scan/<path:rest>")
 
     before_ok, before_conflict, before_cpu = count(201), count(409), cpu()
@@ -238,14 +282,15 @@ def test_forwarded_requests_are_counted_by_service(doors):
         doors["fast"].post(path, headers=doors["auth"], data=b"{}")
     assert [path for path in doors["flask_calls"] if path != "/metrics"] == []
     assert (count(201) - before_ok, count(409) - before_conflict) == (2, 1)
-    assert cpu() > before_cpu  # the lane's own CPU, counted under the same endpoint
+    assert cpu() > before_cpu  # the edge's own CPU, counted under the same endpoint
 
 
 def test_an_error_answer_is_logged_with_its_request_id(doors, caplog):
     with caplog.at_level("INFO", logger="wms.gateway.access"):
         doors["fast"].get("/api/scan/picks/status/409", headers=doors["auth"] | {"X-Request-ID": "hh-2"})
         doors["fast"].get("/api/scan/picks/1", headers=doors["auth"])
-    assert [(r.status, r.request_id, r.operator, r.path) for r in caplog.records] == [
+    assert [(r.status, r.request_id, r.operator, r.path) for r in caplog.records
+            if r.name == "wms.gateway.access"] == [
         (409, "hh-2", "EDB_KG001", "/api/scan/picks/status/409")]
 
 
