@@ -5,6 +5,7 @@ service and send the same request through each door; the last ones talk to the l
 """
 import http.client as http_client
 import re
+import socket
 import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote, unquote, urlsplit
@@ -249,6 +250,17 @@ def test_a_service_that_cannot_answer_is_a_503_naming_it(doors, redis_conn):
     assert answer.headers["X-Request-ID"] == "hh-1"
     assert doors["flask_calls"] == ["/api/print/jobs"]
     assert doors["seen"] == []
+
+
+def test_a_request_cut_off_before_its_body_ended_is_not_forwarded(doors):
+    """A handheld that loses the network mid-request: the service is sent nothing, the edge serves on."""
+    edge = doors["fast"]
+    with socket.create_connection(edge.address, timeout=5) as cut:
+        cut.sendall(b"POST /api/scan/picks/7/scan HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Authorization: " + doors["auth"]["Authorization"].encode() + b"\r\n"
+                    b"Content-Length: 40\r\n\r\n{\"code\": \"69")
+    assert edge.get("/api/stock/skus/A", headers=doors["auth"]).status_code == 200
+    assert [seen["target"] for seen in doors["seen"]] == ["/api/stock/skus/A"]
 
 
 def test_a_logout_is_honoured_at_once(doors, redis_conn):
