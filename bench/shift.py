@@ -220,7 +220,7 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
     if target:
         section.tables.append(handler_cpu.table(before, handler_cpu.snapshot(bench.stack), (
             f"CPU per request at {len(hands):,} handhelds, by service and endpoint, in the thread that served "
-            "it (each service's /metrics before and after the run; the gateway's fast lane counts every "
+            "it (each service's /metrics before and after the run; the gateway's edge counts every "
             "forward as `/api/<service>/<path:rest>`)")))
     return result
 
