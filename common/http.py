@@ -31,22 +31,18 @@ class Answer(NamedTuple):
     data: bytes
 
 
-class Hop:
-    """The gateway's keep-alive HTTP/1.1 connection to one service, one per thread.
+class Destination:
+    """One service as a hop reaches it: its address, the request bytes, when trying again is safe.
 
-    One GET to a service, alone in a process: urllib3's `urlopen` costs ~0.36 ms of CPU, http.client
-    ~0.23 ms (it parses headers with the email package), this far less: the request is written in one
-    `sendall` and the answer parsed by httptools (llhttp, the parser of Node.js and uvicorn). Under
-    the bench's scan load the gateway's whole forward cost 1.2 ms with urllib3 and 0.7 ms with this;
-    a pick start's call to stock spent a third of its client CPU in urllib3 and http.client.
-
-    A connection is tried once more, on a new one, only when repeating cannot double an effect:
-    the connection could not be made (nothing was sent), or a kept-alive connection failed on a
-    safe method (the service closed it while idle). `name` is what a 503 names.
+    Shared by `Hop` (a thread's blocking connection) and gateway/upstream.py's `Upstream` (the
+    edge's connections on the event loop). A request is tried once more, on a new connection,
+    only when repeating cannot double an effect: the connection could not be made (nothing was
+    sent), or a kept-alive connection failed on a safe method (the service closed it while idle).
+    A timeout is never repeated: the caller would wait twice. `name` is what a 503 names.
     """
 
     SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-    CONNECT_PAUSES = (0.0, 0.1)  # before the 2nd and 3rd attempt, as urllib3's backoff did
+    CONNECT_PAUSES = (0.0, 0.1)  # before the 2nd and 3rd attempt to connect, as urllib3's backoff did
 
     def __init__(self, base_url: str, *, name: str, timeout: float = 5.0):
         parts = urlsplit(base_url)
@@ -55,28 +51,51 @@ class Hop:
         self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.prefix = parts.path.rstrip("/")
         self.host_line = f"Host: {parts.netloc}\r\n"
+
+    def message(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
+        return request_message(method, self.prefix + path, self.host_line, headers, body)
+
+    def repeatable(self, method: str, exc: BaseException, reused: bool) -> bool:
+        """A failed exchange on a kept-alive connection that may be sent again on a new one."""
+        return reused and method in self.SAFE_METHODS and not isinstance(exc, TimeoutError)
+
+    def unavailable(self, exc: BaseException) -> ServiceUnavailableError:
+        return ServiceUnavailableError(details={"service": self.name, "reason": type(exc).__name__})
+
+
+class Hop(Destination):
+    """The keep-alive HTTP/1.1 connection to one service, one per thread.
+
+    One GET to a service, alone in a process: urllib3's `urlopen` costs ~0.36 ms of CPU, http.client
+    ~0.23 ms (it parses headers with the email package), this far less: the request is written in one
+    `sendall` and the answer parsed by httptools (llhttp, the parser of Node.js and uvicorn). A pick
+    start's call to stock spent a third of its client CPU in urllib3 and http.client.
+    """
+
+    def __init__(self, base_url: str, *, name: str, timeout: float = 5.0):
+        super().__init__(base_url, name=name, timeout=timeout)
         self._local = threading.local()
 
     def send(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str],
              timeout: float | None = None) -> Answer:
         """The whole answer, read; raises ServiceUnavailableError when the service could not answer."""
         seconds = timeout if timeout is not None else self.timeout
-        message = request_message(method, self.prefix + path, self.host_line, headers, body)
+        message = self.message(method, path, headers, body)
         retried = False
         while True:
             try:
                 conn, reused = self._connection(seconds)
             except OSError as exc:
-                raise self._unavailable(exc) from exc
+                raise self.unavailable(exc) from exc
             try:
                 conn.sock.sendall(message)
                 answer, keep = _read_answer(conn.sock, method)
             except (OSError, ValueError) as exc:
                 self._drop()
-                if reused and not retried and method in self.SAFE_METHODS and not isinstance(exc, TimeoutError):
+                if not retried and self.repeatable(method, exc, reused):
                     retried = True
                     continue
-                raise self._unavailable(exc) from exc
+                raise self.unavailable(exc) from exc
             if not keep:
                 self._drop()
             return answer
@@ -105,9 +124,6 @@ class Hop:
         self._local.conn = None
         if conn is not None:
             conn.close()
-
-    def _unavailable(self, exc: Exception) -> ServiceUnavailableError:
-        return ServiceUnavailableError(details={"service": self.name, "reason": type(exc).__name__})
 
 
 def request_message(method: str, target: str, host_line: str, headers: dict[str, str], body: bytes | None) -> bytes:

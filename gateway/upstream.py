@@ -1,32 +1,24 @@
 """The edge's keep-alive HTTP/1.1 connections to one service, on the event loop (gateway/edge.py).
 
-The async twin of `common.http.Hop`, with the same message, the same parser (httptools, through
-`common.http.Reply`) and the same rule for trying again: only when repeating cannot double an
-effect (the connection could not be made, or a kept-alive connection failed on a safe method).
-A request takes an idle connection or opens one, so there are as many as requests in flight;
-at most `max_idle` wait for the next.
+The async twin of `common.http.Hop`: the same `Destination` (request bytes, when trying again is
+safe) and the same parser (httptools, through `common.http.Reply`). A request takes an idle
+connection or opens one, so there are as many as requests in flight; at most `max_idle` wait for
+the next.
 """
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
 
 import httptools
 
-from common.errors import ServiceUnavailableError
-from common.http import Answer, Hop, Reply, request_message
+from common.http import Answer, Destination, Reply
 
 
-class Upstream:
-    """One service, as the edge reaches it; `name` is what a 503 names."""
+class Upstream(Destination):
+    """One service, as the edge reaches it."""
 
     def __init__(self, base_url: str, *, name: str, timeout: float = 5.0, max_idle: int = 64):
-        parts = urlsplit(base_url)
-        self.name = name
-        self.timeout = timeout
-        self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.prefix = parts.path.rstrip("/")
-        self.host_line = f"Host: {parts.netloc}\r\n"
+        super().__init__(base_url, name=name, timeout=timeout)
         self.max_idle = max_idle
         self._idle: list[_Link] = []
 
@@ -34,22 +26,22 @@ class Upstream:
                    timeout: float | None = None) -> Answer:
         """The whole answer, read; raises ServiceUnavailableError when the service could not answer."""
         seconds = timeout if timeout is not None else self.timeout
-        message = request_message(method, self.prefix + path, self.host_line, headers, body)
+        message = self.message(method, path, headers, body)
         retried = False
         while True:
             try:
                 link, reused = await self._link(seconds)
             except OSError as exc:
-                raise self._unavailable(exc) from exc
+                raise self.unavailable(exc) from exc
             try:
                 async with asyncio.timeout(seconds):
                     answer, keep = await link.exchange(message, method)
             except (OSError, ValueError) as exc:  # TimeoutError is an OSError
                 link.close()
-                if reused and not retried and method in Hop.SAFE_METHODS and not isinstance(exc, TimeoutError):
+                if not retried and self.repeatable(method, exc, reused):
                     retried = True
                     continue
-                raise self._unavailable(exc) from exc
+                raise self.unavailable(exc) from exc
             except BaseException:
                 link.close()  # cancelled mid-answer: the rest of it must not be read as the next one's
                 raise
@@ -66,7 +58,7 @@ class Upstream:
             link = self._idle.pop()
             if link.usable():
                 return link, True
-        for pause in (*Hop.CONNECT_PAUSES, None):
+        for pause in (*self.CONNECT_PAUSES, None):
             try:
                 async with asyncio.timeout(seconds):
                     return await open_link(self.address), False
@@ -81,9 +73,6 @@ class Upstream:
             self._idle.append(link)
         else:
             link.close()
-
-    def _unavailable(self, exc: BaseException) -> ServiceUnavailableError:
-        return ServiceUnavailableError(details={"service": self.name, "reason": type(exc).__name__})
 
 
 async def open_link(address: tuple[str, int]) -> _Link:
