@@ -1,11 +1,12 @@
 """The ceiling, measured on the same processes in the same run: what the stack does doing nothing.
 
-gateway bare (Flask + gunicorn), a service's bare endpoint one hop behind the gateway (session
-lookup, signing, forwarding), the same endpoint called directly on the service's own port (with
-the internal token and a signed identity, as the gateway sends them), and the hop plus a one-row
-PostgreSQL transaction. The other sections divide their rates by these. A service's bare
-endpoint through the gateway and on its own port take turns in slices (Bench.take_turns), so
-the hop's ratio compares the two at the same moments of a shared machine.
+gateway bare (a Flask endpoint of the gateway, behind its edge), a service's bare endpoint one
+hop behind the gateway (session lookup, signing, forwarding), the same endpoint called directly
+on the service's own port (with the internal token and a signed identity, as the gateway sends
+them), and the hop plus a one-row PostgreSQL transaction. The other sections divide their rates
+by these. A service's bare endpoint through the gateway and on its own port take turns in
+slices (Bench.take_turns), so the hop's ratio compares the two at the same moments of a shared
+machine.
 """
 from __future__ import annotations
 

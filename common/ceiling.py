@@ -2,7 +2,7 @@
 
 Registered only when BENCH_ENDPOINTS=1, so production never serves them. Each scan path is
 reported as a ratio to these, measured in the same run on the same processes:
-- `/_bench/bare` on the gateway: Flask + gunicorn, nothing else;
+- `/_bench/bare` on the gateway: a Flask endpoint behind the edge (on a thread), nothing else;
 - `/api/<service>/_bench/bare`: one hop through the gateway (session lookup, signing, forwarding);
 - `/api/<service>/_bench/tx`: the same plus a one-row PostgreSQL transaction.
 """
