@@ -37,8 +37,6 @@ FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location",
                               "Cache-Control")
 # The edge hands a service's failure to Flask under this environ key, to be answered as a 503 there.
 UPSTREAM_FAILED = "gateway.upstream_failed"
-# What a Flask Response says when the service named no Content-Type.
-DEFAULT_CONTENT_TYPE = Response().headers["Content-Type"]
 
 
 class Outgoing(NamedTuple):
