@@ -13,10 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
+from prometheus_client import Counter
 from psycopg import Cursor
+from psycopg.errors import SerializationFailure
+from psycopg.pq import TransactionStatus
 from sqlalchemy import ClauseElement, create_engine, event
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Connection, Engine
@@ -26,6 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import jsonutil
 
 IDLE_PING_SECONDS = 1.0
+OPTIMISTIC_TRIES = 3
+T = TypeVar("T")
+STALE_CLAIMS = Counter("wms_stale_claims", "Optimistic writes whose claim a racing writer took first, run again",
+                       ["endpoint"])
 
 
 def engine_url(database_url: str) -> str:
@@ -65,6 +72,8 @@ def _ping_when_idle(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_connection.autocommit:  # left so by an optimistic unit that could not reset it
+            _end_autocommit(dbapi_connection)
         since = record.info.get("idle_since")
         if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
             return
@@ -107,7 +116,9 @@ class Unit:
     def __init__(self, sessions: sessionmaker):
         self.sessions = sessions
         self.depth = 0
+        self.optimistic = False  # reads without a transaction, writes as one claimed statement (`optimistically`)
         self.queue: list[tuple[str, dict[str, Any]]] = []
+        self.claimed: tuple[str, dict[str, Any]] | None = None
         self.after: list[Callable[[], Any]] = []
         self._connection: Connection | None = None
         self._cursor: Cursor | None = None
@@ -119,6 +130,9 @@ class Unit:
         return self._connection
 
     def session(self) -> Session:
+        if self.optimistic:
+            # Its flushes would each commit on their own: an optimistic unit writes only through `claim`.
+            raise RuntimeError("the ORM is not for an optimistic unit of work")
         if self._session is None:
             self._session = self.sessions(bind=self.connection())
             self._session.info["unit"] = self
@@ -126,11 +140,19 @@ class Unit:
 
     def cursor(self) -> Cursor:
         if self._cursor is None:
-            self._cursor = self.connection().connection.driver_connection.cursor()
+            raw = self.connection().connection.driver_connection
+            if self.optimistic:  # each statement its own transaction: no BEGIN before a read, no COMMIT after
+                raw.autocommit = True
+            self._cursor = raw.cursor()
         return self._cursor
 
     def send_queued(self) -> None:
         queued, self.queue = self.queue, []
+        claimed, self.claimed = self.claimed, None
+        if claimed is not None:
+            queued.append(claimed)  # the main query: PostgreSQL runs it before the WITH parts
+        elif self.optimistic and queued:
+            raise RuntimeError("an optimistic unit of work writes only with a claim")
         if queued:
             params: dict[str, Any] = {}
             for number, (_sql, one) in enumerate(queued):
@@ -151,7 +173,7 @@ class Unit:
             action()
 
     def rollback(self) -> None:
-        self.queue, self.after = [], []
+        self.queue, self.after, self.claimed = [], [], None
         if self._session is not None and self._session.in_transaction():
             self._session.rollback()
         if self._connection is not None and not self._connection.invalidated:
@@ -165,6 +187,8 @@ class Unit:
         if self._session is not None:
             self._session.close()
         if self._connection is not None:
+            if self._cursor is not None and self.optimistic:
+                _end_autocommit(self._connection.connection.driver_connection)
             self._connection.close()  # back to the pool
         self._connection = self._cursor = self._session = None
 
@@ -230,6 +254,56 @@ def with_commit(rows: Rows, sql: str, params: dict[str, Any]) -> None:
     rollback drops the queue.
     """
     _unit_of(rows).queue.append((sql, params))
+
+
+def claim(rows: Rows, sql: str, params: dict[str, Any]) -> None:
+    """Queue the write the others stand on: the version an optimistic read saw, claimed.
+
+    It goes to PostgreSQL as the main query of the commit's one statement, which runs before its
+    WITH parts (the queued writes): a claim that fails, raising SQLSTATE 40001 because another
+    writer moved the version first, undoes them all before they take a row lock. One per unit.
+    """
+    found = _unit_of(rows)
+    if found.claimed is not None:
+        raise RuntimeError("one claim per unit of work")
+    found.claimed = (sql, params)
+
+
+def optimistically(run: Callable[[], T], tries: int = OPTIMISTIC_TRIES) -> T:
+    """`run()` on an optimistic unit of work, again while its claim fails; the last try locks instead.
+
+    An optimistic unit reads with no lock and no transaction, and writes once, with a claim
+    (`claim`): a scan is then two round trips, not four (BEGIN, a locking read, the write, COMMIT).
+    A claim lost to a racing writer runs the work again on what that writer left. The last try
+    is an ordinary unit, whose reads lock: a row fought over by many never starves anyone.
+    """
+    found = _request_unit()
+    if found.depth or found.queue:
+        raise RuntimeError("an optimistic unit of work starts the request's database work")
+    found.close()  # each try takes a connection in its own mode; `finally` gives it back
+    for attempt in range(1, tries + 1):
+        found.optimistic = attempt < tries
+        try:
+            return run()
+        except SerializationFailure:
+            if attempt == tries:
+                raise
+            STALE_CLAIMS.labels(endpoint=request.endpoint or "").inc()
+        finally:
+            found.close()
+            found.optimistic = False
+    raise AssertionError("unreachable")
+
+
+def optimistic(rows: Rows) -> bool:
+    """Whether this unit of work reads without locks (its writes then need a claim)."""
+    return _unit_of(rows).optimistic
+
+
+def _end_autocommit(raw: Any) -> None:
+    """Put a connection back in transactions before the pool has it; a broken one is dropped by the pool."""
+    if raw.info.transaction_status == TransactionStatus.IDLE:
+        raw.autocommit = False
 
 
 def after_commit(rows: Rows, action: Callable[[], Any]) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema
 
-from common import idempotency
+from common import db, idempotency
 from common.auth import check_roles
 from common.errors import InvalidInputError, MalformedJsonError
 from common.jsonutil import dumps, loads
@@ -69,10 +69,13 @@ class Api:
     def route(self, method: str, rule: str, *, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, roles: Iterable[str] = (), page: bool = False,
               content_type: str = "application/json", produces: str = "application/json",
-              errors: Iterable[int] = (), idempotent: bool = True, key_read_first: bool = True) -> Callable:
+              errors: Iterable[int] = (), idempotent: bool = True, key_read_first: bool = True,
+              optimistic: bool = False) -> Callable:
         """One endpoint. `key_read_first=False`: its work is all in its own transaction, so a repeated
         Idempotency-Key is found by the key's insert at the commit, not by a read before the work
-        (common.idempotency.run)."""
+        (common.idempotency.run). `optimistic=True` (implies it): its work reads without locks and
+        writes with a claim, and runs again when the claim is lost (common.db.optimistically)."""
+        key_read_first = key_read_first and not optimistic
         body_schema, query_schema, out_schema = _instance(body), _instance(query), _instance(response)
         roles = tuple(roles)
 
@@ -89,7 +92,10 @@ class Api:
                     kwargs["query"] = query_schema.load(request.args.to_dict())
                 if idempotent and method in UNSAFE_METHODS:
                     table = current_app.extensions["idempotency_table"]
-                    return idempotency.run(lambda: _call(doc, kwargs), table, read_first=key_read_first)
+
+                    def run() -> Response:
+                        return idempotency.run(lambda: _call(doc, kwargs), table, read_first=key_read_first)
+                    return db.optimistically(run) if optimistic else run()
                 return _call(doc, kwargs)
 
             self.blueprint.add_url_rule(rule, view.__name__, handler, methods=[method])

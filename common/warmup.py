@@ -92,7 +92,7 @@ def _run(connection: Any, statements: list[str]) -> None:
     cursor = connection.cursor()
     try:
         for statement in statements:
-            cursor.execute(statement).fetchall()
+            cursor.execute(statement)  # a client-side cursor: its rows arrive with it
     finally:
         connection.rollback()
 

@@ -111,6 +111,8 @@ class Pick(Base):
     orders: Mapped[list[str]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Moved on by every change to the pick or its tasks: a scan reads without a lock and claims it (scanrows).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     tasks: Mapped[list[PickTask]] = relationship(lazy="selectin", order_by="PickTask.seq")
 
 
@@ -144,6 +146,8 @@ class Verification(Base):
     orders: Mapped[list[str]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Moved on by every change to the check or its lines, as a pick's.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lines: Mapped[list[VerificationLine]] = relationship(lazy="selectin", order_by="VerificationLine.id")
 
 

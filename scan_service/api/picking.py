@@ -43,11 +43,11 @@ def get_pick(pick_id: int):
 
 
 @api.route("POST", "/picks/<int:pick_id>/scan", body=CodeIn, response=PickScanOut, roles=PICKERS, errors=(404, 409),
-           key_read_first=False)
+           optimistic=True)
 def scan_pick(pick_id: int, body: dict):
     """A bin sets the location, an item picks one unit. Leads to: next bin, next item, or done."""
-    # key_read_first=False: all a scan changes is in its transaction (its call to stock only looks up
-    # a code), so a repeated key is found at the commit and the repeat rolled back: no round trip first.
+    # optimistic: all a scan changes is its one write (its call to stock only looks up a code), so it
+    # reads the walk unlocked, claims it with the write, and a repeated key is found at that write.
     with unit() as work:
         answer = picking.scan(work, current(), pick_id, body["code"], stock())
     kind = answer["scan"]["kind"]

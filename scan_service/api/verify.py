@@ -60,10 +60,10 @@ def get_verification(verification_id: int):
 
 
 @api.route("POST", "/verifications/<int:verification_id>/scan", body=VerifyScanIn, response=VerifyScanOut,
-           roles=VERIFIERS, errors=(404, 409), key_read_first=False)
+           roles=VERIFIERS, errors=(404, 409), optimistic=True)
 def scan_item(verification_id: int, body: dict):
     """One item (or qty): a green row, or a red row that changes no count. Leads to: next item or complete."""
-    # key_read_first=False, as a pick scan: its only call out is a lookup.
+    # optimistic, as a pick scan: its only call out is a lookup.
     with unit() as work:
         answer = verify.scan_item(work, current(), verification_id, body["code"], body["qty"], stock())
     return answer | {"message": message("scan_complete" if answer["complete"] and answer["result"] == "ok"

@@ -138,12 +138,15 @@ def _with_merged(s: Rows, found: list[scanrows.Ordered],
 
 
 def get(s: Session, pick_id: int, *, lock: bool = False) -> Pick:
+    """A pick; `lock=True` to change it, which moves its version: a scan that read it before tries again."""
     query = select(Pick).where(Pick.id == pick_id)
     if lock:
         query = query.with_for_update()
     pick = s.execute(query).scalar_one_or_none()
     if pick is None:
         raise NotFoundError(code="unknown_pick", details={"id": pick_id})
+    if lock:
+        pick.version += 1
     return pick
 
 
@@ -162,7 +165,7 @@ def _done(pick: Pick) -> bool:
 
 def scan(s: Rows, actor: Identity, pick_id: int, code: str, stock: Stock) -> dict[str, Any]:
     """A bin code sets where the picker stands; an item code picks one unit there."""
-    pick = scanrows.lock_pick(s, pick_id)
+    pick = scanrows.read_pick(s, pick_id)
     if pick is None:
         raise NotFoundError(code="unknown_pick", details={"id": pick_id})
     _open(pick)
@@ -248,7 +251,7 @@ def report_short(s: Session, actor: Identity, pick_id: int, location: str, sku: 
 
 def complete(s: Rows, actor: Identity, pick_id: int, stock: Stock) -> scanrows.Walk:
     """Close the walk: the picked units move bin → basket; orders short of goods go to `short`."""
-    pick = scanrows.lock_pick(s, pick_id)
+    pick = scanrows.read_pick(s, pick_id)
     if pick is None:
         raise NotFoundError(code="unknown_pick", details={"id": pick_id})
     if pick.state != "open":

@@ -1,16 +1,18 @@
-"""The rows one scan (or a walk's completion) locks and changes, read and written as plain rows, not ORM objects.
+"""The rows one scan (or a walk's completion) reads and changes, read and written as plain rows, not ORM objects.
 
-A scan is the floor's most frequent request: it locks its pick (or check), reads the tasks (or
-lines) and bumps one counter. Loading ORM objects with their relationships and flushing them
-cost several times the SQL itself, so the scan path works on these small dataclasses, which
-have the attributes the rules in picking and verify read (`sku`, `barcodes`, `picked`, ...).
+A scan is the floor's most frequent request: it reads its pick (or check) with the tasks (or
+lines) and bumps one counter. ORM objects cost several times the SQL itself, so the scan path
+works on these small dataclasses, which have the attributes the rules in picking and verify read.
 
-The tasks are read by a second statement, after the lock is held: in READ COMMITTED a
-statement sees the rows committed before it began, and only the second one begins after a
-racing scan of the same pick has committed. Both run inside one function call (migration 0005),
-one round trip. The counters a scan changes are queued
-(common.db.with_commit) and go to PostgreSQL with the scan's journal line and idempotency key,
-as one statement before the COMMIT.
+A scan reads with no lock and no transaction, and writes with a claim (common.db.optimistically):
+its counters, journal line and idempotency key go as one statement whose main query claims the
+version it read (scan.claim_pick, migration 0006). Every change to a pick or its tasks moves that
+version in its transaction, so a claim holds only on what the scan read; one that fails undoes
+the statement and the scan runs again on what its rival left.
+
+A completion, and a scan's last try, lock instead: the pick, then its tasks read by a second
+statement, which in READ COMMITTED is the first to see what a racing writer committed while
+this one waited. Both run inside one function call (migrations 0005, 0006), one round trip.
 """
 from __future__ import annotations
 
@@ -22,20 +24,34 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, func, literal_column, select, update
 
-from common.db import Rows, compiled, cursor, with_commit
+from common.db import Rows, claim, compiled, cursor, optimistic, with_commit
 from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Verification, VerificationLine
 
 TASKS, LINES, ORDERS = PickTask.__table__, VerificationLine.__table__, Order.__table__
 ORDER_LINES, NOTES = OrderLine.__table__, OrderNote.__table__
-# A pick, or a check, locked and read with its tasks or lines: one row per task or line, the
+# A pick, or a check, read with its tasks or lines, locked or not: one row per task or line, the
 # pick's (check's) columns first, the task's (line's) NULL when it has none.
 _LOCKED_PICK = "SELECT * FROM scan.locked_pick(%(id)s)"
-_WALK_WIDTH = 7    # id, state, location, picker, picker_name, basket, orders
+_READ_PICK = (
+    "SELECT p.id, p.state, p.location, p.picker, p.picker_name, p.basket, p.orders, p.version, t.id, t.seq, "
+    "t.location, t.sku, t.name, t.image_url, t.barcodes, t.qty, t.picked, t.short "
+    "FROM scan.picks AS p LEFT JOIN scan.pick_tasks AS t ON t.pick_id = p.id WHERE p.id = %(id)s ORDER BY t.seq, t.id")
+_WALK_WIDTH = 8    # id, state, location, picker, picker_name, basket, orders, version
 _LOCKED_CHECK = "SELECT * FROM scan.locked_check(%(id)s)"
-_CHECK_WIDTH = 3   # id, state, orders
+_READ_CHECK = (
+    "SELECT v.id, v.state, v.orders, v.version, l.id, l.sku, l.name, l.barcodes, l.expected, l.scanned "
+    "FROM scan.verifications AS v LEFT JOIN scan.verification_lines AS l ON l.verification_id = v.id "
+    "WHERE v.id = %(id)s ORDER BY l.id")
+_CHECK_WIDTH = 4   # id, state, orders, version
+# The version a scan read, claimed with what it changed on the pick itself (migration 0006).
+_CLAIM_PICK = "SELECT scan.claim_pick(%(id)s, %(version)s, %(moves)s, %(location)s, %(picker)s, %(picker_name)s)"
+_CLAIM_CHECK = "SELECT scan.claim_check(%(id)s, %(version)s, %(moves)s)"
 # A new backend compiles each plpgsql function on its first call: a worker's warm-up calls them
-# for a row that cannot exist (common/warmup.py), which locks and reads nothing.
-WARM_UP = ("SELECT * FROM scan.locked_pick(0)", "SELECT * FROM scan.locked_check(0)")
+# for a row that cannot exist (common/warmup.py), which locks and reads nothing; the claims of no
+# row are refused, and the block catches the refusal.
+WARM_UP = ("SELECT * FROM scan.locked_pick(0)", "SELECT * FROM scan.locked_check(0)",
+           "DO $$ BEGIN PERFORM scan.claim_pick(0, 0, true, NULL, '', ''); PERFORM scan.claim_check(0, 0, true); "
+           "EXCEPTION WHEN serialization_failure THEN NULL; END $$")
 _ORDERED = (ORDERS.c.order_no, ORDERS.c.state, ORDERS.c.basket, ORDERS.c.picked_at, ORDERS.c.paid,
             ORDERS.c.waybill_no, ORDERS.c.merge_into, ORDERS.c.shop, ORDERS.c.intercept_reason)
 
@@ -65,8 +81,9 @@ class Walk:
     picker_name: str
     basket: str = ""
     orders: list[str] = field(default_factory=list)
+    version: int = 0
     tasks: list[Task] = field(default_factory=list)
-    loaded: tuple = field(default=(), repr=False)  # what the row held when locked, to write only changes
+    loaded: tuple = field(default=(), repr=False)  # place and picked counts as read: what changed is written
 
 
 @dataclass
@@ -134,6 +151,7 @@ class Check:
     id: int
     state: str
     orders: list[str] = field(default_factory=list)
+    version: int = 0
     lines: list[Line] = field(default_factory=list)
 
 
@@ -160,8 +178,6 @@ def _statements() -> dict[str, str]:
     """Compiled once and run on the unit of work's psycopg cursor (common.db.cursor): a scan compiles nothing."""
     picks, checks = Pick.__table__, Verification.__table__
     statements = {
-        "pick_moved": update(picks).where(picks.c.id == bindparam("pick_id"))
-        .values(location=bindparam("location"), picker=bindparam("picker"), picker_name=bindparam("picker_name")),
         "task_picked": update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(picked=bindparam("picked")),
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
         "orders": select(*_ORDERED).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
@@ -177,7 +193,7 @@ def _statements() -> dict[str, str]:
         "order_lines": select(ORDER_LINES.c.order_no, ORDER_LINES.c.sku, ORDER_LINES.c.qty)
         .where(ORDER_LINES.c.order_no == func.any(bindparam("order_nos"))).order_by(ORDER_LINES.c.id),
         "check_closed": update(checks).where(checks.c.id == bindparam("id"))
-        .values(state=bindparam("state"), completed_at=func.now()),
+        .values(state=bindparam("state"), completed_at=func.now(), version=checks.c.version + literal_column("1")),
         "orders_shipped": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .values(state=bindparam("state"), shipped_at=func.now()),
         "orders_verifying": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
@@ -186,7 +202,7 @@ def _statements() -> dict[str, str]:
         "basket_open": select(picks.c.id).where(picks.c.basket == bindparam("basket"),
                                                 picks.c.state == literal_column("'open'")),
         "pick_closed": update(picks).where(picks.c.id == bindparam("pick_id"))
-        .values(state=bindparam("state"), completed_at=func.now()),
+        .values(state=bindparam("state"), completed_at=func.now(), version=picks.c.version + literal_column("1")),
         "orders_picking": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .values(state=bindparam("state"), allocated=bindparam("allocated"), basket=bindparam("basket")),
     }
@@ -261,9 +277,9 @@ def start_pick(s: Rows, basket: str, picker: str, picker_name: str, orders: list
     return Started(pick_id, basket, picker, picker_name, orders, created_at, tasks)
 
 
-def lock_pick(s: Rows, pick_id: int) -> Walk | None:
-    """The pick locked, then its tasks, in one round trip (scan.locked_pick, migration 0005)."""
-    found = _locked_with_children(s, _LOCKED_PICK, pick_id, _WALK_WIDTH)
+def read_pick(s: Rows, pick_id: int) -> Walk | None:
+    """The pick and its tasks: locked first (scan.locked_pick, one round trip), unless the unit is optimistic."""
+    found = _with_children(s, _READ_PICK if optimistic(s) else _LOCKED_PICK, pick_id, _WALK_WIDTH)
     if found is None:
         return None
     head, children = found
@@ -362,28 +378,27 @@ def _place(walk: Walk) -> tuple:
 
 
 def save_pick(s: Rows, walk: Walk) -> None:
-    """Write what the scan changed: the pick's place or picker, the tasks' picked counts."""
-    sql = _statements()
+    """Write the tasks' picked counts the scan changed, and claim the version read: moved on with the pick's
+    place and picker when anything changed, found unchanged when not (the answer still stood on it)."""
     place, picked = walk.loaded
-    if _place(walk) != place:
-        with_commit(s, sql["pick_moved"], {"pick_id": walk.id, "location": walk.location, "picker": walk.picker,
-                                           "picker_name": walk.picker_name})
-    for task in walk.tasks:
-        if task.picked != picked[task.id]:
-            with_commit(s, sql["task_picked"], {"task_id": task.id, "picked": task.picked})
+    changed = [task for task in walk.tasks if task.picked != picked[task.id]]
+    for task in changed:
+        with_commit(s, _statements()["task_picked"], {"task_id": task.id, "picked": task.picked})
+    claim(s, _CLAIM_PICK, {"id": walk.id, "version": walk.version, "moves": bool(changed) or _place(walk) != place,
+                           "location": walk.location, "picker": walk.picker, "picker_name": walk.picker_name})
 
 
-def lock_check(s: Rows, verification_id: int) -> Check | None:
-    """The check locked, then its lines, in one round trip (scan.locked_check, migration 0005)."""
-    found = _locked_with_children(s, _LOCKED_CHECK, verification_id, _CHECK_WIDTH)
+def read_check(s: Rows, verification_id: int) -> Check | None:
+    """The check and its lines: locked first (scan.locked_check, one round trip), unless the unit is optimistic."""
+    found = _with_children(s, _READ_CHECK if optimistic(s) else _LOCKED_CHECK, verification_id, _CHECK_WIDTH)
     if found is None:
         return None
     head, children = found
     return Check(*head, lines=[Line(*child) for child in children])
 
 
-def _locked_with_children(s: Rows, statement: str, id_: int, width: int) -> tuple[tuple, list[tuple]] | None:
-    """A locked pick's or check's row (its first `width` columns) and its tasks' or lines' rows;
+def _with_children(s: Rows, statement: str, id_: int, width: int) -> tuple[tuple, list[tuple]] | None:
+    """A pick's or check's row (its first `width` columns) and its tasks' or lines' rows;
     None when there is no such pick or check. A row without a child has NULLs past `width`."""
     rows = cursor(s).execute(statement, {"id": id_}).fetchall()
     if not rows:
@@ -391,5 +406,8 @@ def _locked_with_children(s: Rows, statement: str, id_: int, width: int) -> tupl
     return rows[0][:width], [row[width:] for row in rows if row[width] is not None]
 
 
-def save_line(s: Rows, line: Line) -> None:
-    with_commit(s, _statements()["line_scanned"], {"line_id": line.id, "scanned": line.scanned})
+def save_check(s: Rows, check: Check, scanned: Line | None) -> None:
+    """Write the line the scan counted, if any, and claim the version read (moved on only by a count)."""
+    if scanned is not None:
+        with_commit(s, _statements()["line_scanned"], {"line_id": scanned.id, "scanned": scanned.scanned})
+    claim(s, _CLAIM_CHECK, {"id": check.id, "version": check.version, "moves": scanned is not None})

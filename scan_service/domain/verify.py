@@ -98,12 +98,15 @@ def _expected(parcel: list[Order]) -> dict[str, int]:
 
 
 def get(s: Session, verification_id: int, *, lock: bool = False) -> Verification:
+    """A check; `lock=True` to change it, which moves its version: a scan that read it before tries again."""
     query = select(Verification).where(Verification.id == verification_id)
     if lock:
         query = query.with_for_update()
     verification = s.execute(query).scalar_one_or_none()
     if verification is None:
         raise NotFoundError(code="unknown_verification", details={"id": verification_id})
+    if lock:
+        verification.version += 1
     return verification
 
 
@@ -125,7 +128,7 @@ def match(lines: list[Any], scan: Scan) -> Any | None:
 def scan_item(s: Rows, actor: Identity, verification_id: int, code: str, qty: int,
               stock: Stock) -> dict[str, Any]:
     """One item (or `qty` of them) into the parcel; a wrong item is a red row that counts nothing."""
-    verification = scanrows.lock_check(s, verification_id)
+    verification = scanrows.read_check(s, verification_id)
     if verification is None:
         raise NotFoundError(code="unknown_verification", details={"id": verification_id})
     _require_open(verification)
@@ -137,8 +140,8 @@ def scan_item(s: Rows, actor: Identity, verification_id: int, code: str, qty: in
         result = "over_qty"
     else:
         line.scanned += qty
-        scanrows.save_line(s, line)
         result = "ok"
+    scanrows.save_check(s, verification, line if result == "ok" else None)
     journal.append(s, actor, "verify_scan", verification_id=verification.id, code=code[:256], result=result,
                    sku=line.sku if line is not None else None, qty=qty if result == "ok" else 0,
                    detail={"scan": scan.as_dict()})
@@ -165,7 +168,7 @@ def missing(verification: Verification | scanrows.Check) -> list[dict[str, Any]]
 
 def complete(s: Rows, actor: Identity, verification_id: int) -> tuple[scanrows.Check, list[int]]:
     """Every line scanned: the parcel ships, and its stock movement waits in the outbox."""
-    verification = scanrows.lock_check(s, verification_id)
+    verification = scanrows.read_check(s, verification_id)
     if verification is None:
         raise NotFoundError(code="unknown_verification", details={"id": verification_id})
     # The orders' row locks serialise two verifiers finishing the same parcel: one ships it,

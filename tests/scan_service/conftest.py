@@ -32,6 +32,33 @@ def scan(scan_app, clean):
     return make
 
 
+@pytest.fixture
+def walk(engine, clean):
+    """A pick of two tasks, as its start writes it; its id."""
+    return _made(engine, "INSERT INTO scan.picks (basket, picker, picker_name, state, orders) "
+                         "VALUES ('BK-001', 'EDB_PH001', '', 'open', '[\"TB-1\"]') RETURNING id",
+                 "INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, barcodes, qty, picked, short) "
+                 "VALUES (:id, 2, 'A-01-01-02', 'MUG-01', 'mug', '[]', 1, 0, 0), "
+                 "(:id, 1, 'A-01-01-01', 'TS-1', 'tee', '[\"6901234567892\"]', 3, 0, 0)")
+
+
+@pytest.fixture
+def check(engine, clean):
+    """A verification of two lines, as its opening writes it; its id."""
+    return _made(engine, "INSERT INTO scan.verifications (waybill, verifier, verifier_name, state, orders) "
+                         "VALUES ('SF1234567890123', 'EDB_YH001', '', 'open', '[\"TB-1\"]') RETURNING id",
+                 "INSERT INTO scan.verification_lines (verification_id, sku, name, barcodes, expected, scanned) "
+                 "VALUES (:id, 'TS-1', 'tee', '[\"6901234567892\"]', 3, 0), (:id, 'MUG-01', 'mug', '[]', 1, 0)")
+
+
+def _made(engine, parent: str, children: str) -> int:
+    """A row written by `parent` (returning its id), then its children (`:id`); the id."""
+    with engine.begin() as conn:
+        made = conn.execute(text(parent)).scalar_one()
+        conn.execute(text(children), {"id": made})
+    return made
+
+
 def order(order_no: str = "TB20261122001", waybill: str = "SF1234567890123", lines=None, **extra) -> dict:
     body = {"order_no": order_no, "shop": "天猫旗舰店", "waybill_no": waybill, "carrier": "SF", "paid": True,
             "lines": lines or [{"sku": "TS-001-RED-M", "qty": 2}, {"sku": "MUG-01", "qty": 1}]}

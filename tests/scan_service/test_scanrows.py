@@ -36,24 +36,10 @@ def test_order_statements_read_by_index_never_the_whole_table(engine, history, n
     assert not [line for line in plan.splitlines() if "Filter:" in line and ("ANY" in line or "= $" in line)], plan
 
 
-@pytest.fixture
-def walk(engine, clean):
-    """A pick of two tasks, as its start writes it; its id."""
-    with engine.begin() as conn:
-        pick_id = conn.execute(text(
-            "INSERT INTO scan.picks (basket, picker, picker_name, state, orders) "
-            "VALUES ('BK-001', 'EDB_PH001', '', 'open', '[\"TB-1\"]') RETURNING id")).scalar_one()
-        conn.execute(text(
-            "INSERT INTO scan.pick_tasks (pick_id, seq, location, sku, name, barcodes, qty, picked, short) "
-            "VALUES (:id, 2, 'A-01-01-02', 'MUG-01', 'mug', '[]', 1, 0, 0), "
-            "(:id, 1, 'A-01-01-01', 'TS-1', 'tee', '[\"6901234567892\"]', 3, 0, 0)"), {"id": pick_id})
-    return pick_id
-
-
 def test_a_pick_is_locked_and_read_with_its_tasks_in_one_statement(engine, walk):
     with db.standalone(sessionmaker(bind=engine)) as s, statements() as sent:
-        pick = scanrows.lock_pick(s, walk)
-        assert scanrows.lock_pick(s, walk + 1000) is None
+        pick = scanrows.read_pick(s, walk)
+        assert scanrows.read_pick(s, walk + 1000) is None
     assert len(sent) == 2  # one each
     assert (pick.id, pick.state, pick.basket, pick.orders) == (walk, "open", "BK-001", ["TB-1"])
     assert [(t.seq, t.sku, t.barcodes, t.qty, t.picked) for t in pick.tasks] == [
@@ -64,7 +50,7 @@ def test_a_pick_without_tasks_is_still_found(engine, walk):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM scan.pick_tasks WHERE pick_id = :id"), {"id": walk})
     with db.standalone(sessionmaker(bind=engine)) as s:
-        assert scanrows.lock_pick(s, walk).tasks == []
+        assert scanrows.read_pick(s, walk).tasks == []
 
 
 def test_a_scan_waiting_for_the_lock_reads_what_the_scan_before_it_committed(engine, walk):
@@ -86,7 +72,7 @@ def test_a_scan_waiting_for_the_lock_reads_what_the_scan_before_it_committed(eng
 
 def _locked_tasks(engine, pick_id: int) -> dict[int, int]:
     with db.standalone(sessionmaker(bind=engine)) as s:
-        return {task.seq: task.picked for task in scanrows.lock_pick(s, pick_id).tasks}
+        return {task.seq: task.picked for task in scanrows.read_pick(s, pick_id).tasks}
 
 
 def test_a_new_pick_and_its_tasks_are_one_statement(engine, clean):
