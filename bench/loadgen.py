@@ -33,6 +33,10 @@ import orjson
 
 REPLAYED = "idempotent-replayed"
 NO_ANSWER = 0   # the status recorded when the connection failed before an answer came
+# Answers after which a POST may or may not have been done (the gateway stopped waiting for the
+# service, or no answer came): sent again with the same key (Handheld._settled).
+UNKNOWN_FATE = frozenset({502, 503, 504, NO_ANSWER})
+RESEND_TRIES = 10
 
 
 class ProtocolError(RuntimeError):
@@ -230,13 +234,16 @@ class Handheld:
         self.pace: Pace | None = None    # None: closed loop
 
     async def call(self, label: str, method: str, path: str, body: bytes = b"",
-                   content_type: str = "application/json", key: str | None = None) -> Answer:
+                   content_type: str = "application/json", key: str | None = None, *,
+                   resend_of: str | None = None) -> Answer:
+        """One request, on the handheld's schedule; `resend_of`: sent again at once, for that label."""
         headers = dict(self.headers)
         if body:
             headers["Content-Type"] = content_type
         if key:
             headers["Idempotency-Key"] = key
-        started = await self.pace.turn() if self.pace is not None else time.monotonic()
+        paced = self.pace is not None and resend_of is None
+        started = await self.pace.turn() if paced else time.monotonic()
         try:
             answer = await self.conn.request(method, path, headers, body)
         except ProtocolError:
@@ -245,8 +252,8 @@ class Handheld:
         self.stats.add(label, time.monotonic() - started, answer.status)
         if answer.status >= 400:
             self.stats.refusals[label][_error_code(answer)] += 1
-        if 200 <= answer.status < 300 and answer.headers.get(REPLAYED) != "true":
-            self.sent[label] += 1
+        if 200 <= answer.status < 300 and (resend_of or answer.headers.get(REPLAYED) != "true"):
+            self.sent[resend_of or label] += 1  # a resend's answer is the request's only one, replayed or not
         return answer
 
     async def get(self, label: str, path: str) -> Answer:
@@ -256,7 +263,11 @@ class Handheld:
         """A POST with a new Idempotency-Key, as the handhelds send; `replay` sends it a second time."""
         key = f"{self.device}-{next(self._keys)}-{uuid.uuid4().hex[:8]}"
         body = orjson.dumps(payload if payload is not None else {})
-        answer = await self.call(label, "POST", path, body, key=key)
+        try:
+            answer = await self.call(label, "POST", path, body, key=key)
+        except ProtocolError:
+            answer = Answer(NO_ANSWER, {}, b"")
+        answer = await self._settled(label, path, body, key, answer)
         if replay:
             try:
                 again = await self.call(label + "_replay", "POST", path, body, key=key)
@@ -264,6 +275,25 @@ class Handheld:
                 return answer   # the run ended, or the resend found no answer: the first answer stands
             if again.status != answer.status or (answer.status < 400 and again.headers.get(REPLAYED) != "true"):
                 self.stats.add(label + "_replay_mismatch", 0.0, again.status)
+        return answer
+
+    async def _settled(self, label: str, path: str, body: bytes, key: str, answer: Answer) -> Answer:
+        """A POST whose fate the answer left unknown, sent again with its key until the fate is known.
+
+        A gateway that stopped waiting for a busy service answers 502/503/504 while the service may
+        still do the work; a dropped connection says nothing either. The handheld's outbox
+        (gateway/ui/static/js/outbox.js) sends such a POST again with the same key, and its answer,
+        a replay when the first try had landed, is the request's one answer; so does this one.
+        """
+        for _ in range(RESEND_TRIES):
+            if answer.status not in UNKNOWN_FATE:
+                return answer
+            try:
+                answer = await self.call(label + "_resent", "POST", path, body, key=key, resend_of=label)
+            except ProtocolError:
+                answer = Answer(NO_ANSWER, {}, b"")
+        if answer.status == NO_ANSWER:
+            raise ProtocolError(f"{label}: no answer after {RESEND_TRIES} resends")
         return answer
 
     async def close(self) -> None:

@@ -213,8 +213,10 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
     table = Table(f"{len(hands):,} handhelds, each sending one request every {1 / rate:g} s "
                   f"({len(hands) * rate:,.0f} due per s), {length:.0f} s", PERCENTILE_COLUMNS)
     for role in mix.SHARES:
+        # Each request's resends (Handheld._settled) under it, when the gateway left any fate unknown.
         table.rows += [percentiles_row(label, stats.summary(label, result.elapsed))
-                       for label in mix.LABELS[role] if stats.latencies.get(label)]
+                       for asked in mix.LABELS[role] for label in (asked, asked + "_resent")
+                       if stats.latencies.get(label)]
     table.rows.append(percentiles_row("**all**", result.overall))
     section.tables.append(table)
     if target:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
+from typing import ClassVar
 
 from sqlalchemy import text
 
@@ -11,6 +13,7 @@ from bench.context import Bench
 from bench.loadgen import Handheld, Stats, drive, repeat
 from bench.results import compare_counts
 from bench.stock import ledger_check
+from common.testing import http_peer
 
 _codes = itertools.count(1)
 
@@ -88,3 +91,52 @@ def test_latencies_since_keeps_the_requests_due_from_then_on():
     stats.add("verify_scan", 0.900, 200)    # answered now, but due before `middle`
     assert sorted(stats.latencies_since(middle, ["pick_scan", "verify_scan"])) == [0.005, 0.008]
     assert stats.latencies_since(middle, ["receive"]) == []
+
+
+class _BusyGateway(BaseHTTPRequestHandler):
+    """Does each keyed POST once; the first try of a key is answered 503, as a gateway that stopped waiting."""
+
+    protocol_version = "HTTP/1.1"
+    done: ClassVar[dict[str, int]] = {}
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers["Content-Length"]))
+        key = self.headers["Idempotency-Key"]
+        seen = key in self.done
+        self.done[key] = self.done.get(key, 0) + 1
+        if not seen:
+            self._answer(503, b'{"error":{"code":"service_unavailable","message":"","details":{}}}')
+        else:
+            self._answer(200, b'{"ok":true}', {"Idempotent-Replayed": "true"})
+
+    def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)),
+                            **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+def test_a_post_whose_fate_is_unknown_is_sent_again_with_its_key_and_counted_once():
+    """As the handheld's outbox: a 503 may hide work done, so the same key goes again; its replay is the answer."""
+    server, url = http_peer(_BusyGateway)
+    stats = Stats()
+    hand = Handheld(url, None, "HH-001", stats)
+
+    async def one() -> int:
+        try:
+            return (await hand.post("scan", "/api/scan/picks/1/scan", {"code": "X"})).status
+        finally:
+            await hand.close()
+
+    try:
+        assert asyncio.run(one()) == 200
+    finally:
+        server.shutdown()
+    assert list(_BusyGateway.done.values()) == [2]           # one key, sent twice
+    assert hand.sent["scan"] == 1 and hand.sent["scan_resent"] == 0
+    assert dict(stats.statuses["scan"]) == {503: 1} and dict(stats.statuses["scan_resent"]) == {200: 1}
