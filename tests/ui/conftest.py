@@ -55,9 +55,12 @@ class Handheld:
         self.page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
 
     def scan(self, code: str) -> None:
-        """A scanner burst: keys a few ms apart, then Enter, wherever the focus is."""
-        self.page.keyboard.type(code, delay=5)
-        self.page.keyboard.press("Enter")
+        """A scanner burst: keys a few ms apart, then Enter, wherever the focus is.
+
+        One call types the Enter too ("\n" is the Enter key), so it follows the last key as a
+        scanner's does, not after another round trip from the test.
+        """
+        self.page.keyboard.type(code + "\n", delay=5)
 
     def type_slowly(self, text: str) -> None:
         """A person typing: well over 100 ms between keys."""

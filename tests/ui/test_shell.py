@@ -70,10 +70,26 @@ def test_slow_typing_in_another_field_then_enter_is_not_a_scan(handheld):
 def test_burst_with_one_hiccup_is_still_one_scan(handheld):
     """A busy handheld's scanner may stall once mid-code: still one scan, not typing."""
     handheld.open("/")
+    handheld.page.locator("#pin").focus()  # not the scan field, which keeps all it was typed
     handheld.page.keyboard.type("EDB_", delay=5)
     handheld.page.wait_for_timeout(250)
     handheld.scan("PH130")
     expect(handheld.page.locator("#badge")).to_have_value("EDB_PH130")
+    expect(handheld.page.locator("#pin")).to_have_value("")
+
+
+def test_burst_with_two_stalls_running_is_still_one_scan(handheld):
+    """A busy handheld may stall on two keys running; three slow gaps are typing (the PIN test above)."""
+    handheld.open("/")
+    handheld.page.locator("#pin").focus()
+    handheld.page.keyboard.type("EDB_", delay=5)
+    handheld.page.wait_for_timeout(250)
+    handheld.page.keyboard.type("P")
+    handheld.page.wait_for_timeout(250)
+    handheld.scan("H131")
+    expect(handheld.page.locator("#badge")).to_have_value("EDB_PH131")
+    expect(handheld.page.locator("#pin")).to_have_value("")
+    handheld.message("ok")
 
 
 def test_scan_with_focus_on_a_button_is_not_lost(handheld):

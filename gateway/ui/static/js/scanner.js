@@ -49,21 +49,14 @@ export class Scanner {
   }
 
   // Where the scanner's burst begins in the keys buffered since the last pause: walk back from the
-  // Enter through scanner-fast gaps. A slow gap is a hiccup of a busy handheld when the key before it
-  // came fast too; two slow gaps in a row are a person's typing, which ends the burst.
+  // Enter through scanner-fast gaps. A slow gap is a stall of a busy handheld when a fast gap comes
+  // within the two gaps before it: a busy handheld may stall twice running. Three slow gaps in a row
+  // are a person's typing, which ends the burst.
   burstStart() {
     const at = this.buffer.map((k) => k.at);
+    const fast = (i) => i > 0 && at[i] - at[i - 1] <= this.burstGapMs;
     let i = at.length - 1;
-    while (i > 0) {
-      const gap = at[i] - at[i - 1];
-      if (gap <= this.burstGapMs) {
-        i -= 1;
-      } else if (gap <= this.pauseMs && i > 1 && at[i - 1] - at[i - 2] <= this.burstGapMs) {
-        i -= 1;
-      } else {
-        break;
-      }
-    }
+    while (i > 0 && (fast(i) || fast(i - 1) || fast(i - 2))) i -= 1;
     return i;
   }
 
