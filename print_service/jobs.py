@@ -17,7 +17,7 @@ from rq.exceptions import NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job, JobStatus
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from common import db
 from common.db import make_engine
@@ -68,8 +68,8 @@ def withdraw(redis: Redis, job_ids: Iterable[str]) -> None:
             job.delete()
 
 
-def after_commit(s: Session, action) -> None:  # type: ignore[no-untyped-def]
-    """Run `action()` once the session's transaction has committed; dropped on rollback."""
+def after_commit(s: db.Rows, action) -> None:  # type: ignore[no-untyped-def]
+    """Run `action()` once the unit of work has committed; dropped on rollback."""
     db.after_commit(s, action)
 
 

@@ -5,7 +5,7 @@ Screens: print labels (handheld), receiving (all labels of a receipt as a batch)
 from flask import Blueprint, Response
 
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api, Page
 from common.redis import client as redis_client
 from print_service.api.roles import PRINTING
@@ -17,19 +17,23 @@ bp = Blueprint("print_jobs", __name__, url_prefix="/api/print")
 api = Api(bp, "print")
 
 
-@api.route("POST", "/jobs", body=JobIn, response=JobOut, status=202, roles=PRINTING, errors=(404, 422))
+# Asking for labels writes nothing until its commit, and calls out only after it (RQ): a double
+# tap's copy runs into the first's Idempotency-Key at the commit and is answered as the first was.
+@api.route("POST", "/jobs", body=JobIn, response=JobOut, status=202, roles=PRINTING, errors=(404, 422),
+           key_read_first=False)
 def create_job(body: dict):
     """Print a label (a double tap with one Idempotency-Key prints once); leads to the job's state."""
-    with transaction() as s:
-        return jobs.create(s, redis_client(), current(), **body)
+    with unit() as rows:
+        return jobs.create(rows, redis_client(), current(), **body)
 
 
-@api.route("POST", "/batches", body=BatchIn, response=BatchOut, status=202, roles=PRINTING, errors=(404, 422))
+@api.route("POST", "/batches", body=BatchIn, response=BatchOut, status=202, roles=PRINTING, errors=(404, 422),
+           key_read_first=False)
 def create_batch(body: dict):
     """Print many labels in order (e.g. a receipt's); one bad label refuses the batch."""
-    with transaction() as s:
-        batch, made = jobs.create_batch(s, redis_client(), current(), **body)
-        return {"id": batch.id, "printer": batch.printer, "jobs": made}
+    with unit() as rows:
+        batch_id, printer, made = jobs.create_batch(rows, redis_client(), current(), **body)
+        return {"id": batch_id, "printer": printer, "jobs": made}
 
 
 @api.route("GET", "/jobs", query=JobQuery, response=JobOut, page=True, roles=PRINTING)

@@ -2,77 +2,146 @@
 
 The ZPL is rendered when the job is created and stored with it, so what `GET /jobs/{id}/zpl`
 shows is byte for byte what the printer receives. A paused printer's new jobs wait as `held`.
+
+Asking for labels is the print hot path (a label per parcel, a receipt's hundred): the new jobs,
+their `requested` events and a batch are rows written with the commit (common.db.with_commit),
+one statement with the Idempotency-Key, not ORM objects flushed one by one. A batch's jobs go in
+one INSERT whose rows take their `seq` in the order the labels were given.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
+from psycopg.types.json import Jsonb
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
+from common.db import Rows, compiled, with_commit
 from common.errors import ConflictError, InvalidInputError, NotFoundError
 from print_service import jobs
 from print_service.domain import printers
 from print_service.domain.history import record
 from print_service.domain.sending import CANCELLED, HELD, QUEUED, WAITING
 from print_service.labels import templates
-from print_service.models import Batch, Printer, PrintJob
+from print_service.models import Batch, JobEvent, PrintJob
 
 CANCELLABLE = (*WAITING, HELD)
 # The states a person may filter the print queue by.
 STATES = ("queued", "sending", "sent", "retrying", "failed", "cancelled", "held")
 
 
-def create(s: Session, redis: Redis, identity: Identity, *, printer: str, template: str, data: dict[str, Any],
-           copies: int, batch_id: str | None = None, reprint_of: str | None = None) -> PrintJob:
-    target = printers.get(s, printer)
+@dataclass
+class Asked:
+    """A new job as its request answers it (JobOut), and as its row is written."""
+
+    id: str
+    printer: str
+    template: str
+    data: dict[str, Any]
+    copies: int
+    zpl: str
+    state: str
+    error: str | None
+    reprint_of: str | None
+    batch_id: str | None
+    requested_by: str
+    requested_name: str
+    device: str
+    created_at: datetime
+    updated_at: datetime
+    attempts: int = 0
+    sent_at: datetime | None = field(default=None)
+
+
+_WRITTEN = tuple(name for name in Asked.__dataclass_fields__ if name != "sent_at")
+_EVENT = ("job_id", "event", "state", "attempt", "operator", "detail")
+
+
+def _insert_rows(table: Table, columns: tuple[str, ...]) -> str:
+    """INSERT of many rows given as one array per column, taken in array order (a batch's seq order)."""
+    types = [table.c[name].type.compile(dialect=postgresql.dialect()) for name in columns]
+    arrays = ", ".join(f"%({name})s::{kind}[]" for name, kind in zip(columns, types, strict=True))
+    names = ", ".join(columns)
+    return (f"INSERT INTO {table.schema}.{table.name} ({names}) "  # noqa: S608 - names from the models
+            f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS given({names}, n) ORDER BY n")
+
+
+_INSERT_JOBS = _insert_rows(PrintJob.__table__, _WRITTEN)
+_INSERT_EVENTS = _insert_rows(JobEvent.__table__, _EVENT)
+_INSERT_BATCH = compiled(insert(Batch.__table__).values(id=bindparam("id"), printer=bindparam("printer"),
+                                                         requested_by=bindparam("by")))
+
+
+def create(rows: Rows, redis: Redis, identity: Identity, *, printer: str, template: str, data: dict[str, Any],
+           copies: int) -> Asked:
+    target = printers.settings(rows, printer)
     clean = templates.load_data(template, data)
-    return _add(s, redis, identity, target, template, clean, copies, batch_id=batch_id, reprint_of=reprint_of)
-
-
-def _add(s: Session, redis: Redis, identity: Identity, printer: Printer, template: str, data: dict[str, Any],
-         copies: int, *, batch_id: str | None = None, reprint_of: str | None = None) -> PrintJob:
-    job = PrintJob(id=str(uuid.uuid4()), printer=printer.name, template=template, data=data, copies=copies,
-                   zpl=printers.render(printer, template, data, copies), attempts=0,
-                   state=HELD if printer.paused else QUEUED, error=printer.paused_reason if printer.paused else None,
-                   reprint_of=reprint_of, batch_id=batch_id, requested_by=identity.badge,
-                   requested_name=identity.name, device=identity.device)
-    s.add(job)
-    s.flush()
-    detail = f"reprint of {reprint_of}" if reprint_of else None
-    record(s, job, "requested", operator=identity.badge, detail=detail)
-    if not printer.paused:
-        printers.enqueue_after_commit(s, redis, printer, [job.id])
+    [job] = _add(rows, redis, identity, target, [_label(target, template, clean, copies)])
     return job
 
 
-def create_batch(s: Session, redis: Redis, identity: Identity, *, printer: str,
-                 labels: list[dict[str, Any]]) -> tuple[Batch, list[PrintJob]]:
-    """All labels validated first: one bad label refuses the whole batch, naming its index."""
-    target = printers.get(s, printer)
+# A label as a job is made of it: template, data, copies and its ZPL for the printer.
+Label = tuple[str, dict[str, Any], int, str]
+
+
+def _label(printer: printers.Settings, template: str, data: dict[str, Any], copies: int) -> Label:
+    return template, data, copies, printers.render(printer, template, data, copies)
+
+
+def _add(rows: Rows, redis: Redis, identity: Identity, printer: printers.Settings, labels: list[Label], *,
+         batch_id: str | None = None, reprint_of: str | None = None) -> list[Asked]:
+    """New jobs for the labels, written with the commit and queued after it."""
+    now = datetime.now(UTC)
+    made = [Asked(id=str(uuid.uuid4()), printer=printer.name, template=template, data=data, copies=copies,
+                  zpl=zpl, state=HELD if printer.paused else QUEUED,
+                  error=printer.paused_reason if printer.paused else None, reprint_of=reprint_of,
+                  batch_id=batch_id, requested_by=identity.badge, requested_name=identity.name,
+                  device=identity.device, created_at=now, updated_at=now)
+            for template, data, copies, zpl in labels]
+    # One list per column: psycopg sends a list as an array.
+    written = {name: [getattr(job, name) for job in made] for name in _WRITTEN}
+    written["data"] = [Jsonb(job.data) for job in made]
+    with_commit(rows, _INSERT_JOBS, written)
+    detail = f"reprint of {reprint_of}" if reprint_of else None
+    with_commit(rows, _INSERT_EVENTS, {"job_id": written["id"], "event": ["requested"] * len(made),
+                                       "state": written["state"], "attempt": [0] * len(made),
+                                       "operator": [identity.badge] * len(made), "detail": [detail] * len(made)})
+    if not printer.paused:
+        printers.enqueue_after_commit(rows, redis, printer, [job.id for job in made])
+    return made
+
+
+def create_batch(rows: Rows, redis: Redis, identity: Identity, *, printer: str,
+                 labels: list[dict[str, Any]]) -> tuple[str, str, list[Asked]]:
+    """All labels validated first: one bad label refuses the whole batch, naming its index.
+
+    Returns the batch's id, its printer and its jobs.
+    """
+    target = printers.settings(rows, printer)
     cleaned = []
     for index, label in enumerate(labels):
         try:
             cleaned.append(templates.load_data(label["template"], label["data"]))
         except ValidationError as exc:
             raise ValidationError({"labels": {index: exc.normalized_messages()}}) from exc
+    rendered = []
     for index, (label, data) in enumerate(zip(labels, cleaned, strict=True)):
         try:
-            printers.render(target, label["template"], data, label["copies"])
+            rendered.append(_label(target, label["template"], data, label["copies"]))
         except InvalidInputError as exc:
             exc.details = {**exc.details, "label": index}
             raise
-    batch = Batch(id=str(uuid.uuid4()), printer=target.name, requested_by=identity.badge)
-    s.add(batch)
-    s.flush()
-    made = [_add(s, redis, identity, target, label["template"], data, label["copies"], batch_id=batch.id)
-            for label, data in zip(labels, cleaned, strict=True)]
-    return batch, made
+    batch_id = str(uuid.uuid4())
+    made = _add(rows, redis, identity, target, rendered, batch_id=batch_id)
+    with_commit(rows, _INSERT_BATCH, {"id": batch_id, "printer": target.name, "by": identity.badge})
+    return batch_id, target.name, made
 
 
 def get(s: Session, job_id: str, *, lock: bool = False) -> PrintJob:
@@ -112,10 +181,10 @@ def cancel(s: Session, redis: Redis, job_id: str, identity: Identity) -> PrintJo
 
 
 def reprint(s: Session, redis: Redis, job_id: str, identity: Identity, *, printer: str | None,
-            copies: int | None) -> PrintJob:
+            copies: int | None) -> Asked:
     """A new job with the same label, linked to the original (on another printer if asked)."""
     original = get(s, job_id)
-    target = printers.get(s, printer or original.printer)
-    return _add(s, redis, identity, target, original.template, original.data, copies or original.copies,
-                reprint_of=original.id)
-
+    target = printers.settings(s, printer or original.printer)
+    label = _label(target, original.template, original.data, copies or original.copies)
+    [job] = _add(s, redis, identity, target, [label], reprint_of=original.id)
+    return job

@@ -5,14 +5,16 @@ printer's waiting jobs re-renders them for the other printer's stock (size, dpi,
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from common.auth import Identity
+from common.db import Rows, compiled, cursor
 from common.errors import ConflictError, InvalidInputError, NotFoundError
 from print_service import drivers, jobs
 from print_service.domain.history import record
@@ -22,6 +24,26 @@ from print_service.labels.model import Size
 from print_service.models import Printer, PrintJob
 
 OPERATOR_PAUSE = "operator"
+PRINTERS = Printer.__table__
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What asking a printer for a label reads of it: how to render, whether it holds, how to retry."""
+
+    name: str
+    dpi: int
+    width_mm: float
+    height_mm: float
+    font: str
+    retries: int
+    retry_interval_s: int
+    paused: bool
+    paused_reason: str | None
+
+
+_SETTINGS = compiled(select(*(PRINTERS.c[name] for name in Settings.__dataclass_fields__))
+                     .where(PRINTERS.c.name == bindparam("name")))
 
 
 def create(s: Session, redis: Redis, **fields: Any) -> Printer:
@@ -45,6 +67,14 @@ def get(s: Session, name: str, *, lock: bool = False) -> Printer:
     return printer
 
 
+def settings(rows: Rows, name: str) -> Settings:
+    """The printer as a new job needs it, read as a row: asking for labels is the print hot path."""
+    found = cursor(rows).execute(_SETTINGS, {"name": name}).fetchone()
+    if found is None:
+        raise NotFoundError(code="unknown_printer", details={"printer": name})
+    return Settings(*found)
+
+
 def listing(s: Session) -> list[Printer]:
     printers = list(s.scalars(select(Printer).order_by(Printer.name)))
     waiting = dict(s.execute(select(PrintJob.printer, func.count()).where(
@@ -54,7 +84,7 @@ def listing(s: Session) -> list[Printer]:
     return printers
 
 
-def size_of(printer: Printer) -> Size:
+def size_of(printer: Printer | Settings) -> Size:
     return Size(printer.dpi, printer.width_mm, printer.height_mm)
 
 
@@ -116,12 +146,12 @@ def move(s: Session, redis: Redis, name: str, to: str, identity: Identity) -> li
     return list(moving)
 
 
-def render(printer: Printer, template: str, data: dict[str, Any], copies: int) -> str:
+def render(printer: Printer | Settings, template: str, data: dict[str, Any], copies: int) -> str:
     label = templates.build(template, data, size_of(printer), printer.font)
     return zpl.render(label, copies)
 
 
-def enqueue_after_commit(s: Session, redis: Redis, printer: Printer, ids: list[str]) -> None:
+def enqueue_after_commit(s: Rows, redis: Redis, printer: Printer | Settings, ids: list[str]) -> None:
     name, retries, interval = printer.name, printer.retries, printer.retry_interval_s
 
     def push() -> None:

@@ -76,6 +76,24 @@ def test_post_jobs_queues_and_stores_zpl(service, engine):
     assert decode(client.get(f"/api/print/jobs/{job['id']}/preview.png").get_data()) == ["6901234567892"]
 
 
+def test_post_jobs_answer_is_the_job_stored_and_a_repeat_replays_it(service, engine):
+    """The 202 answer is the job as stored; the same key again answers it once more and adds nothing."""
+    add_printer(service("print", "supervisor"))
+    client = service("print", "labeler", badge="EDB_DY002")
+    body = {"printer": "zebra-1", "template": "location", "data": {"code": "A-01-02"}}
+    first = client.post("/api/print/jobs", json=body, headers={"Idempotency-Key": "tap-1"})
+    assert first.status_code == 202, first.get_json()
+    job = first.get_json()
+    stored = client.get(f"/api/print/jobs/{job['id']}").get_json()
+    assert {name: stored[name] for name in job} == job
+    again = client.post("/api/print/jobs", json=body, headers={"Idempotency-Key": "tap-1"})
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == job
+    assert job_count(engine) == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM print.job_events")).scalar() == 1
+
+
 @pytest.mark.parametrize(("body", "status", "code", "where"), [
     ({"printer": "zebra-1", "template": "poster", "data": {}}, 422, "invalid_input", "template"),
     ({"printer": "nope", "template": "location", "data": {"code": "A-01"}}, 404, "unknown_printer", None),
