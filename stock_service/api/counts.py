@@ -42,8 +42,10 @@ def get_count(count_id: int):
         return counts.get(s, count_id)
 
 
+# A count entry's work is all in its own transaction: its Idempotency-Key is claimed at the commit,
+# where a repeat runs into the first's key, is rolled back and answered as the first was.
 @api.route("POST", "/counts/<int:count_id>/entries", body=EntryIn, response=EntryOut, status=201,
-           roles=COUNTING, errors=(404, 409, 422))
+           roles=COUNTING, errors=(404, 409, 422), key_read_first=False)
 def enter(count_id: int, body: dict):
     """A counter's scan in a bin (count screen); the answer never shows the expected quantity."""
     with unit() as work:

@@ -169,6 +169,23 @@ def test_counts_concurrent_entries_lose_and_double_nothing(floor, people, engine
     assert [r[4] in badges for r in rows] == [True, False, True, False]
 
 
+def test_counts_entry_sent_six_times_at_once_with_one_key_counts_once(people, engine):
+    """A handheld's retries racing its first send (one Idempotency-Key): one answer for all, the units once."""
+    setup_floor(people["manager"], skus=1)
+    stock_up(people["manager"], "S-1", 10, "A-01-01-01")
+    count = ok(people["manager"].post("/counts", {"locations": ["A-01-01-01"]}))
+    entry = {"location": "A-01-01-01", "code": ean13(1), "qty": 3}
+    send = partial(people["counter"].post, f"/counts/{count['id']}/entries", entry, key="entry-race-1")
+    answers = _together(*[send] * 6)
+    bodies = [ok(answer) for answer in answers]
+    assert all(b == bodies[0] for b in bodies) and bodies[0]["counted"] == 3
+    assert sum(answer.headers.get("Idempotent-Replayed") == "true" for answer in answers) == 5
+    with engine.connect() as conn:
+        counted = conn.execute(text("SELECT counted FROM stock.count_lines WHERE count_id = :c AND sku = 'S-1'"),
+                               {"c": count["id"]}).scalar()
+    assert counted == 3
+
+
 def test_counts_first_scan_racing_a_move_shows_no_false_variance(people, engine):
     """A move out of the bin at the moment of its first scan is either in the snapshot or after it, never both
     or neither: counting what is left is no variance."""
