@@ -5,7 +5,7 @@ Screens: receive (scan the receipt, then items), putaway (item → suggested bin
 from flask import Blueprint, request
 
 from common.auth import current
-from common.db import transaction
+from common.db import transaction, unit
 from common.endpoint import Api
 from common.idempotency import HEADER
 from stock_service.domain import receiving
@@ -60,8 +60,8 @@ def close_receipt(receipt_id: int, body: dict):
 @api.route("GET", "/putaway/suggest", query=SuggestQuery, response=SuggestOut, errors=(404,))
 def suggest_putaway(query: dict):
     """Where to put a SKU away (putaway screen shows it big; the receiver scans that bin)."""
-    with transaction() as s:
-        return receiving.suggest(s, query["sku"])
+    with unit() as rows:
+        return receiving.suggest(rows, query["sku"])
 
 
 @api.route("POST", "/putaway", body=PutawayIn, response=MovementOut, status=201, roles=RECEIVING_ROLES,

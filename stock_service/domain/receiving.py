@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from common import db
 from common.errors import ConflictError, ForbiddenError, NotFoundError
 from stock_service.domain import barcodes as codes
-from stock_service.domain import ledger, skus, stock
+from stock_service.domain import ledger, stock
 from stock_service.domain.ledger import Move
-from stock_service.models import Balance, Location, Receipt, Sku
+from stock_service.models import Receipt
 
 # The default receiving area, as stock.first_of_kind finds it: the staging location of lowest code.
 _RECEIVING_AREA = "(SELECT code FROM stock.locations WHERE kind = 'staging' ORDER BY code LIMIT 1)"
@@ -137,31 +137,42 @@ def close(s: Session, receipt_id: int) -> Receipt:
     return receipt
 
 
-def suggest(s: Session, sku: str) -> dict[str, Any]:
+# Where to put a SKU away, in one statement. Per SKU: the bin holding most of it; its home bin
+# and whether another SKU's units fill it; and only when neither answers (COALESCE and CASE run a
+# subquery only when they reach it), the first empty bin in walking order of the home's zone, then
+# of the floor. An empty bin holds nothing and is no other active SKU's home.
+_EMPTY_BIN = """
+(SELECT e.code FROM stock.locations e
+ WHERE e.kind = 'bin' AND {zone}
+   AND NOT EXISTS (SELECT 1 FROM stock.balances o WHERE o.location = e.code AND o.qty <> 0)
+   AND NOT EXISTS (SELECT 1 FROM stock.skus h WHERE h.home_bin = e.code AND h.sku <> s.sku AND h.active)
+ ORDER BY e.sequence, e.code LIMIT 1)"""
+_SUGGEST = f"""
+SELECT holding.code, home.code, home.taken,
+       CASE WHEN holding.code IS NULL AND (home.code IS NULL OR home.taken) THEN COALESCE(
+         CASE WHEN home.zone <> '' THEN {_EMPTY_BIN.format(zone="e.zone = home.zone")} END,
+         {_EMPTY_BIN.format(zone="true")}) END
+FROM stock.skus s
+LEFT JOIN LATERAL (SELECT l.code FROM stock.balances b JOIN stock.locations l ON l.code = b.location
+                   WHERE b.sku = s.sku AND b.qty > 0 AND l.kind = 'bin'
+                   ORDER BY b.qty DESC, l.sequence, l.code LIMIT 1) AS holding ON true
+LEFT JOIN LATERAL (SELECT l.code, l.zone, EXISTS (SELECT 1 FROM stock.balances o
+                                                  WHERE o.location = l.code AND o.qty <> 0 AND o.sku <> s.sku) AS taken
+                   FROM stock.locations l WHERE l.code = s.home_bin) AS home ON true
+WHERE s.sku = %(sku)s
+"""  # noqa: S608 - constant fragments; the value is a parameter
+
+
+def suggest(rows: db.Rows, sku: str) -> dict[str, Any]:
     """Where to put a SKU away: a bin already holding it, else its home bin, else an empty bin of its zone."""
-    item = skus.get(s, sku)
-    holding = s.scalar(select(Location.code).join(Balance, Balance.location == Location.code)
-                       .where(Balance.sku == sku, Balance.qty > 0, Location.kind == "bin")
-                       .order_by(Balance.qty.desc(), Location.sequence, Location.code).limit(1))
+    found = db.cursor(rows).execute(_SUGGEST, {"sku": sku}).fetchone()
+    if found is None:
+        raise NotFoundError(code="unknown_sku", details={"sku": sku})
+    holding, home, taken, empty = found
     if holding is not None:
         return {"sku": sku, "location": holding, "reason": "holds_sku"}
-    zone = None
-    if item.home_bin is not None:
-        home = s.get(Location, item.home_bin)
-        if home is not None:
-            occupied_home = s.scalar(select(Balance.id).where(Balance.location == home.code, Balance.qty != 0,
-                                                              Balance.sku != sku).limit(1))
-            if occupied_home is None:
-                return {"sku": sku, "location": home.code, "reason": "home_bin"}
-            zone = home.zone
-    occupied = select(Balance.location).where(Balance.qty != 0)
-    homes = select(Sku.home_bin).where(Sku.home_bin.is_not(None), Sku.sku != sku, Sku.active.is_(True))
-    stmt = (select(Location.code).where(Location.kind == "bin", Location.code.not_in(occupied),
-                                        Location.code.not_in(homes))
-            .order_by(Location.sequence, Location.code).limit(1))
-    empty = s.scalar(stmt.where(Location.zone == zone)) if zone else None
-    if empty is None:
-        empty = s.scalar(stmt)
+    if home is not None and not taken:
+        return {"sku": sku, "location": home, "reason": "home_bin"}
     if empty is None:
         raise NotFoundError(code="no_empty_bin", details={"sku": sku})
     return {"sku": sku, "location": empty, "reason": "empty_bin"}

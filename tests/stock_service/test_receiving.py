@@ -50,6 +50,33 @@ def test_putaway_suggest_prefers_bin_holding_sku_else_empty_bin(manager):
     assert ok(manager.get("/putaway/suggest?sku=S-2"), 200)["location"] == "A-01-01-01"
 
 
+def test_putaway_suggest_home_bin_then_its_zone_never_another_skus_home(manager):
+    """No bin holds it: its home bin while no other SKU fills it; then the first empty bin of the home's
+    zone, then of the floor, never a bin that is another SKU's home; no empty bin at all is a 404."""
+    setup_floor(manager)  # A-01-01-01..03 in zone A, sequence 10, 20, 30
+    for code, sequence in (("B-01-01-01", 5), ("B-01-01-02", 6)):
+        ok(manager.post("/locations", {"code": code, "kind": "bin", "zone": "B", "sequence": sequence}))
+    ok(manager.post("/skus", {"sku": "H-1", "name": "有家", "barcodes": [ean13(7)], "home_bin": "A-01-01-02"}))
+    ok(manager.post("/skus", {"sku": "H-2", "name": "也有家", "barcodes": [ean13(8)], "home_bin": "A-01-01-01"}))
+
+    def suggest(sku):
+        answer = ok(manager.get(f"/putaway/suggest?sku={sku}"), 200)
+        return answer["location"], answer["reason"]
+
+    assert suggest("H-1") == ("A-01-01-02", "home_bin")
+    assert suggest("S-2") == ("B-01-01-01", "empty_bin")
+    stock_up(manager, "S-1", 1, "A-01-01-02")  # another SKU fills H-1's home
+    assert suggest("H-1") == ("A-01-01-03", "empty_bin")  # A-01-01-01 is H-2's home
+    stock_up(manager, "S-1", 1, "A-01-01-03")
+    assert suggest("H-1") == ("B-01-01-01", "empty_bin")
+    stock_up(manager, "S-2", 1, "B-01-01-01")
+    stock_up(manager, "S-2", 1, "B-01-01-02")
+    assert suggest("S-1") == ("A-01-01-02", "holds_sku")
+    assert suggest("H-2") == ("A-01-01-01", "home_bin")
+    assert_error(manager.get("/putaway/suggest?sku=H-1"), 404, "no_empty_bin")
+    assert_error(manager.get("/putaway/suggest?sku=NOPE"), 404, "unknown_sku")
+
+
 def test_putaway_to_a_non_bin_is_refused(manager, engine):
     """Putaway goes into a bin, not a basket."""
     setup_floor(manager)
