@@ -184,6 +184,22 @@ def test_post_batches_all_or_nothing(service, engine):
     assert [j["data"]["code"] for j in reversed(listed)] == ["A-01-00", "A-01-01", "A-01-02"]
 
 
+def test_post_batches_of_the_largest_size_keeps_the_order_given(service, engine):
+    """A receipt's 500 labels in one batch: 500 jobs, one event each, their seq in the order given."""
+    add_printer(service("print", "supervisor"))
+    client = service("print", "receiver")
+    codes = [f"A-{n // 100:02d}-{n % 100:02d}" for n in range(500)]
+    made = client.post("/api/print/batches", json={"printer": "zebra-1", "labels": [
+        {"template": "location", "data": {"code": code}} for code in codes]})
+    assert made.status_code == 202, made.get_json()
+    assert [job["data"]["code"] for job in made.get_json()["jobs"]] == codes
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT j.data->>'code', count(e.id) FROM print.jobs j "
+                                   "JOIN print.job_events e ON e.job_id = j.id GROUP BY j.seq, j.data "
+                                   "ORDER BY j.seq")).all()
+    assert [tuple(row) for row in stored] == [(code, 1) for code in codes]
+
+
 def test_post_printers_pause_holds_new_jobs(service):
     """A paused printer's new jobs wait as held; resume queues them again."""
     supervisor = service("print", "supervisor")
