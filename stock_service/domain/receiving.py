@@ -140,12 +140,14 @@ def close(s: Session, receipt_id: int) -> Receipt:
 # Where to put a SKU away, in one statement. Per SKU: the bin holding most of it; its home bin
 # and whether another SKU's units fill it; and only when neither answers (COALESCE and CASE run a
 # subquery only when they reach it), the first empty bin in walking order of the home's zone, then
-# of the floor. An empty bin holds nothing and is no other active SKU's home.
+# of the floor. An empty bin holds nothing and is no other active SKU's home. Both are NOT IN an
+# uncorrelated subquery, which PostgreSQL hashes once: a correlated NOT EXISTS on skus.home_bin
+# (no index) could be planned as a scan of every SKU for each bin walked past.
 _EMPTY_BIN = """
 (SELECT e.code FROM stock.locations e
  WHERE e.kind = 'bin' AND {zone}
-   AND NOT EXISTS (SELECT 1 FROM stock.balances o WHERE o.location = e.code AND o.qty <> 0)
-   AND NOT EXISTS (SELECT 1 FROM stock.skus h WHERE h.home_bin = e.code AND h.sku <> s.sku AND h.active)
+   AND e.code NOT IN (SELECT location FROM stock.balances WHERE qty <> 0)
+   AND e.code NOT IN (SELECT home_bin FROM stock.skus WHERE home_bin IS NOT NULL AND sku <> %(sku)s AND active)
  ORDER BY e.sequence, e.code LIMIT 1)"""
 _SUGGEST = f"""
 SELECT holding.code, home.code, home.taken,
