@@ -11,7 +11,7 @@ one INSERT whose rows take their `seq` in the order the labels were given.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ class Asked:
     created_at: datetime
     updated_at: datetime
     attempts: int = 0
-    sent_at: datetime | None = field(default=None)
+    sent_at: datetime | None = None
 
 
 _WRITTEN = tuple(name for name in Asked.__dataclass_fields__ if name != "sent_at")
