@@ -2,8 +2,8 @@
 
 The key row is written in the same transaction as the work it guards, so it survives restarts
 and holds across gunicorn workers. A transaction-scoped advisory lock on the key makes a racing
-duplicate answer 409 `request_in_progress` instead of running twice. (Scans, count entries and
-print requests skip the lock and the read: see `run`'s `read_first`.)
+duplicate answer 409 `request_in_progress` instead of running twice. (Scans, count entries, print
+requests and stock's movements skip the lock and the read: see `run`'s `read_first`.)
 
 A request pays for this every time, so it costs one statement and a write: the statement
 takes the lock and reads a stored answer; the new answer is queued (common.db.with_commit) and

@@ -28,6 +28,10 @@ bp = Blueprint("internal", __name__, url_prefix="/api/stock/internal")
 api = Api(bp, "stock")
 # The operators on whose behalf scan_service calls: order import, picking, verification, returns.
 FLOOR = ("picker", "verifier", "supervisor", "stock_manager", "receiver")
+# The writes below (key_read_first=False) are all in their own transaction, and each is idempotent
+# by its order number or reference too: a retried key is found by the key's insert at the commit,
+# which saves every call a round trip; a copy racing the first waits on the first's locks and
+# replays its answer.
 _movements = MovementOut(many=True)
 
 
@@ -36,7 +40,7 @@ def _written(movements: list, new: bool) -> tuple[dict, int]:
 
 
 @api.route("POST", "/allocations", body=AllocationIn, response=AllocationOut, status=201, roles=FLOOR,
-           errors=(404, 409, 422))
+           errors=(404, 409, 422), key_read_first=False)
 def allocate(body: dict):
     """Promise stock to an imported order; a repeat of the order number returns the existing allocation."""
     with transaction() as s:
@@ -45,7 +49,7 @@ def allocate(body: dict):
 
 
 @api.route("POST", "/allocations/batch", body=AllocationsIn, response=AllocationsOut, status=201, roles=FLOOR,
-           errors=(404, 409, 422))
+           errors=(404, 409, 422), key_read_first=False)
 def allocate_batch(body: dict):
     """Promise stock to a basket's orders in one call: all of them or none; each repeats as one order does.
 
@@ -82,28 +86,28 @@ def items(body: dict):
         return {"items": list(orders.describe(s, body["skus"]).values())}
 
 
-@api.route("POST", "/picks", body=PickIn, status=201, roles=FLOOR, errors=(404, 409, 422))
+@api.route("POST", "/picks", body=PickIn, status=201, roles=FLOOR, errors=(404, 409, 422), key_read_first=False)
 def picks(body: dict):
     """Units picked from bins into the basket; idempotent by reference."""
     with transaction() as s:
         return _written(*orders.pick(s, current(), request.headers.get(HEADER), **body))
 
 
-@api.route("POST", "/shipments", body=ShipmentIn, status=201, roles=FLOOR, errors=(404, 409, 422))
+@api.route("POST", "/shipments", body=ShipmentIn, status=201, roles=FLOOR, errors=(404, 409, 422), key_read_first=False)
 def shipments(body: dict):
     """A verified parcel leaves: basket → out, the order's allocation used up; idempotent by order number."""
     with transaction() as s:
         return _written(*orders.ship(s, current(), request.headers.get(HEADER), **body))
 
 
-@api.route("POST", "/intercepts", body=InterceptIn, status=201, roles=FLOOR, errors=(404, 422))
+@api.route("POST", "/intercepts", body=InterceptIn, status=201, roles=FLOOR, errors=(404, 422), key_read_first=False)
 def intercepts(body: dict):
     """A stopped parcel: basket → intercept shelf, allocation given back; idempotent by order number."""
     with transaction() as s:
         return _written(*orders.intercept(s, current(), request.headers.get(HEADER), **body))
 
 
-@api.route("POST", "/returns", body=ReturnIn, status=201, roles=FLOOR, errors=(404, 422))
+@api.route("POST", "/returns", body=ReturnIn, status=201, roles=FLOOR, errors=(404, 422), key_read_first=False)
 def returns(body: dict):
     """A parcel came back: units to the returns shelf; idempotent by reference."""
     with transaction() as s:

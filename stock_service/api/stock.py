@@ -64,8 +64,9 @@ def list_movements(query: dict):
                                      query["reference"], query["limit"], query["cursor"]))
 
 
+# All in its own transaction (key_read_first=False): a retried key is found by its insert at the commit.
 @api.route("POST", "/moves", body=MoveIn, response=MovementOut, status=201, roles=("stock_manager",),
-           errors=(404, 409, 422))
+           errors=(404, 409, 422), key_read_first=False)
 def create_move(body: dict):
     """Move units between locations (move screen); leads back to the stock enquiry."""
     with transaction() as s:

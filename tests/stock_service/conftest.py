@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -29,6 +32,24 @@ class Caller:
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(self.base + "/api/stock" + path, **kwargs)
+
+
+def copies(floor: Any, role: str, badge: str, count: int, send: Any) -> list:
+    """`count` copies of one operator's request at once through the gateway, each on its own connection."""
+    login = floor.login(role, badge=badge)
+    callers = []
+    for _ in range(count):
+        session = requests.Session()
+        session.headers.update(login.headers)
+        callers.append(Caller(session, floor.base))
+    start = Barrier(count)
+
+    def run(caller: Caller) -> Any:
+        start.wait()
+        return send(caller)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, callers))
 
 
 def body(response: Any) -> Any:

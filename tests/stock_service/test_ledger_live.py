@@ -10,6 +10,7 @@ from common.testing import assert_error
 from tests.stock_service.conftest import (
     Caller,
     body,
+    copies,
     ean13,
     ledger_matches_balances,
     movement_count,
@@ -46,6 +47,23 @@ def test_moves_fifty_racing_for_ten_units_exactly_ten_win(floor, http, engine):
     assert balances == {("S-1", "A-01-01-02", ""): 10}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM stock.balances WHERE qty < 0")).scalar() == 0
+
+
+def test_move_copies_racing_with_one_key_move_once(floor, http, engine):
+    """A move sent eight times at once with one key moves its units once; every copy gets one answer.
+
+    The bin holds just the units moved: a copy that runs after the first is refused by what the
+    first did (insufficient_stock), and is answered the first's answer all the same.
+    """
+    setup_floor(http)
+    stock_up(http, "S-1", 3, "A-01-01-01")
+    key = str(uuid.uuid4())
+    answers = copies(floor, "stock_manager", "EDB_SM101", 8, lambda caller: caller.post(
+        "/moves", {"sku": "S-1", "qty": 3, "from": "A-01-01-01", "to": "A-01-01-02"}, key=key))
+    assert [a.status_code for a in answers] == [201] * 8, [(a.status_code, body(a)) for a in answers]
+    assert len({a.text for a in answers}) == 1
+    assert sum("Idempotent-Replayed" not in a.headers for a in answers) == 1
+    assert ledger_matches_balances(engine) == {("S-1", "A-01-01-02", ""): 3}
 
 
 def test_moves_racing_both_ways_between_two_bins_never_deadlock_nor_lose_a_unit(floor, http, engine):

@@ -127,6 +127,20 @@ def test_picks_same_reference_racing_moves_once(live, stock, engine):
     assert ledger_matches_balances(engine) == {("S-1", "A-01-01-01", ""): 7, ("S-1", "BK-007", ""): 3}
 
 
+def test_batch_allocation_copies_with_one_key_promise_once(live, stock, engine):
+    """A pick start's allocation retried with its key while the first runs: promised once, one answer for all."""
+    setup_floor(stock)
+    stock_up(stock, "S-1", 5, "A-01-01-01")
+    body = {"orders": [{"order_no": "TB21", "lines": [{"sku": "S-1", "qty": 2}]},
+                       {"order_no": "TB22", "lines": [{"sku": "S-1", "qty": 1}]}], "plan": True}
+    answers = race(live, [lambda api: api.post("/allocations/batch", body, key="alloc-batch:BK-021")
+                          for _ in range(RACERS)])
+    assert [a.status_code for a in answers] == [201] * RACERS, [(a.status_code, a.text) for a in answers]
+    assert len({a.text for a in answers}) == 1
+    assert sum("Idempotent-Replayed" not in a.headers for a in answers) == 1
+    assert allocated(engine, "S-1") == 3
+
+
 def test_shipments_racing_with_the_same_key_ship_once(live, stock, engine):
     """A shipment retried with its Idempotency-Key while the first is running: the units leave once."""
     setup_floor(stock)
@@ -139,12 +153,9 @@ def test_shipments_racing_with_the_same_key_ship_once(live, stock, engine):
     answers = race(live, [lambda api: api.post("/shipments", body, key="TB9") for _ in range(RACERS)])
     first = [a for a in answers if a.status_code == 201 and "Idempotent-Replayed" not in a.headers]
     assert len(first) == 1, [(a.status_code, a.headers.get("Idempotent-Replayed")) for a in answers]
-    # A repeat is told the first is still running (409 request_in_progress) or gets its answer, never a new one.
+    # The key is claimed at the commit: a copy waits for the first and gets its answer, never a new one.
     for answer in answers:
-        if answer.status_code == 409:
-            assert answer.json()["error"]["code"] == "request_in_progress"
-        else:
-            assert answer.status_code == 201 and answer.json() == first[0].json()
+        assert answer.status_code == 201 and answer.json() == first[0].json(), (answer.status_code, answer.text)
     assert ledger_matches_balances(engine) == {("S-1", "A-01-01-01", ""): 2}
     assert allocated(engine, "S-1") == 0
 

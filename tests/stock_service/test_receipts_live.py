@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import text
 
 from common.testing import assert_error
-from tests.stock_service.conftest import Caller, body, ean13, ledger_matches_balances, movement_count, ok, setup_floor
+from tests.stock_service.conftest import (
+    Caller,
+    body,
+    copies,
+    ean13,
+    ledger_matches_balances,
+    movement_count,
+    ok,
+    setup_floor,
+)
 
 pytestmark = pytest.mark.live
 
@@ -44,6 +53,39 @@ def test_receive_thirty_racing_for_twenty_expected_exactly_twenty_go_in(floor, h
     assert line_of(engine, receipt["id"], "S-1") == (20, 20)
     assert ledger_matches_balances(engine) == {("S-1", "RECEIVING", ""): 20}
     assert movement_count(engine) == 20
+
+
+def test_receive_copies_racing_with_one_key_go_in_once(floor, http, engine):
+    """A receive sent eight times at once with one key: the unit goes in once and every copy gets the first's answer.
+
+    The line expects one unit: a copy that runs after the first is refused over_receipt by what
+    the first did, and is answered the first's answer all the same.
+    """
+    setup_floor(http)
+    receipt = ok(http.post("/receipts", {"ref": "PO-COPIES", "lines": [{"sku": "S-1", "qty": 1}]}))
+    key = str(uuid.uuid4())
+    answers = copies(floor, "receiver", "EDB_RCV9", 8, lambda caller: caller.post(
+        f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 1}, key=key))
+    assert [a.status_code for a in answers] == [200] * 8, [(a.status_code, body(a)) for a in answers]
+    assert len({a.text for a in answers}) == 1 and body(answers[0])["received"] == 1
+    assert sum("Idempotent-Replayed" not in a.headers for a in answers) == 1
+    assert line_of(engine, receipt["id"], "S-1") == (1, 1)
+    assert ledger_matches_balances(engine) == {("S-1", "RECEIVING", ""): 1}
+    assert movement_count(engine) == 1
+
+
+def test_putaway_copies_racing_with_one_key_move_once(floor, http, engine):
+    """A putaway sent eight times at once with one key moves its units once; every copy gets one answer."""
+    setup_floor(http)
+    receipt = ok(http.post("/receipts", {"ref": "PO-UP2", "lines": [{"sku": "S-1", "qty": 4}]}))
+    ok(http.post(f"/receipts/{receipt['id']}/receive", {"code": ean13(1), "qty": 4}), 200)
+    key = str(uuid.uuid4())
+    answers = copies(floor, "receiver", "EDB_PUT9", 8, lambda caller: caller.post(
+        "/putaway", {"code": ean13(1), "qty": 3, "to": "A-01-01-01"}, key=key))
+    assert [a.status_code for a in answers] == [201] * 8, [(a.status_code, body(a)) for a in answers]
+    assert len({a.text for a in answers}) == 1
+    assert ledger_matches_balances(engine) == {("S-1", "RECEIVING", ""): 1, ("S-1", "A-01-01-01", ""): 3}
+    assert movement_count(engine) == 2
 
 
 def test_receipt_racing_opens_of_one_ref_make_one_receipt(floor, http, engine):
