@@ -71,10 +71,11 @@ class Api:
               content_type: str = "application/json", produces: str = "application/json",
               errors: Iterable[int] = (), idempotent: bool = True, key_read_first: bool = True,
               optimistic: bool = False) -> Callable:
-        """One endpoint. `key_read_first=False`: its work is all in its own transaction, so a repeated
-        Idempotency-Key is found by the key's insert at the commit, not by a read before the work
-        (common.idempotency.run). `optimistic=True` (implies it): its work reads without locks and
-        writes with a claim, and runs again when the claim is lost (common.db.optimistically)."""
+        """One endpoint. `key_read_first=False`: its work is all in its own transaction (or its calls
+        out are idempotent), so a repeated Idempotency-Key is found by the key's insert at the
+        commit, not by a read before the work (common.idempotency.run). `optimistic=True` (implies
+        it): its work reads without locks and writes with a claim, and runs again when the claim is
+        lost (common.db.optimistically)."""
         key_read_first = key_read_first and not optimistic
         body_schema, query_schema, out_schema = _instance(body), _instance(query), _instance(response)
         roles = tuple(roles)

@@ -2,8 +2,9 @@
 
 The key row is written in the same transaction as the work it guards, so it survives restarts
 and holds across gunicorn workers. A transaction-scoped advisory lock on the key makes a racing
-duplicate answer 409 `request_in_progress` instead of running twice. (Scans, count entries, print
-requests and stock's movements skip the lock and the read: see `run`'s `read_first`.)
+duplicate answer 409 `request_in_progress` instead of running twice. (The floor's own requests,
+scans, completes, count entries, labels and stock's movements, skip the lock and the read: see
+`run`'s `read_first`.)
 
 A request pays for this every time, so it costs one statement and a write: the statement
 takes the lock and reads a stored answer; the new answer is queued (common.db.with_commit) and
@@ -99,11 +100,13 @@ def fingerprint() -> str:
 def run(view: Callable[[], Response], table: Table, *, read_first: bool = True) -> Response:
     """Run `view` once per key; replay its stored answer for the same key and body.
 
-    `read_first=False` is for work that lies wholly in this request's transaction (a scan: its
-    only calls out are lookups; a print request: its RQ job is enqueued after the commit). The
-    key is then not read before the work but claimed by its insert at the commit: a repeat runs
-    into the first's key there, is rolled back, and answered with the stored answer. It saves
-    the request a round trip; a repeat, rare, costs its work twice.
+    `read_first=False` is for work that lies wholly in this request's transaction, or whose calls
+    out are themselves idempotent (a scan: its only calls out are lookups; a print request: its
+    RQ job is enqueued after the commit; a pick's complete: its move to the basket is idempotent
+    by the pick). The key is then not read before the work but claimed by its insert at the
+    commit: a repeat runs into the first's key there, is rolled back, and answered with the
+    stored answer. It saves the request a round trip; a repeat, rare, costs its work twice. A
+    pick's start must read first: a copy would claim other orders and have stock promise them.
     """
     key = request.headers.get(HEADER)
     if key is None:

@@ -66,8 +66,12 @@ def report_pick_short(pick_id: int, body: dict):
         return picking.report_short(s, current(), pick_id, body["location"], body["sku"], body["qty"], stock(), key)
 
 
-@api.route("POST", "/picks/<int:pick_id>/complete", response=PickDoneOut, roles=PICKERS, errors=(404, 409))
+@api.route("POST", "/picks/<int:pick_id>/complete", response=PickDoneOut, roles=PICKERS, errors=(404, 409),
+           key_read_first=False)
 def complete_pick(pick_id: int):
     """Close the walk: stock moves bin → basket. Leads to: hand the basket to verification."""
+    # key_read_first=False: a copy waits on the walk's lock and finds it closed; its one call out
+    # (the move to the basket) is idempotent by the pick's reference. The key's insert at the
+    # commit finds the copy, which replays the first's answer.
     with unit() as work:
         return picking.complete(work, current(), pick_id, stock())

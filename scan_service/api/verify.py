@@ -44,9 +44,12 @@ def _with_parcel(s, verification: Verification) -> tuple[Verification, list[Orde
 
 
 @api.route("POST", "/verifications", body=WaybillIn, response=VerificationOut, status=201, roles=VERIFIERS,
-           errors=(404, 409))
+           errors=(404, 409), key_read_first=False)
 def scan_waybill(body: dict):
     """The waybill finds the parcel; notes come first. Leads to: item scanning, or a blocking alarm."""
+    # key_read_first=False here and in `complete`: their writes are all in this transaction, their
+    # calls out only read (the items), and shipments are enqueued after the commit. A copy waits on
+    # the parcel's locks; the key's insert at the commit finds it, and it replays the first's answer.
     with unit() as work:
         opened = verify.open_parcel(work, current(), body["waybill"], stock())
         return _view(opened, opened.parcel)
@@ -70,7 +73,8 @@ def scan_item(verification_id: int, body: dict):
                                         else f"scan_{answer['result']}")}
 
 
-@api.route("POST", "/verifications/<int:verification_id>/complete", roles=VERIFIERS, errors=(404, 409))
+@api.route("POST", "/verifications/<int:verification_id>/complete", roles=VERIFIERS, errors=(404, 409),
+           key_read_first=False)
 def complete(verification_id: int):
     """Every line scanned: the parcel ships; stock moves through the outbox. Leads to: next waybill."""
     with unit() as work:

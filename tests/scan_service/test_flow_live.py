@@ -444,6 +444,33 @@ def test_flow_racing_copies_of_one_keyed_scan_count_once(floor, crew, engine):
     assert dict(journal) == {"pick_scan": 3, "verify_scan": 1}
 
 
+def test_flow_racing_copies_of_a_keyed_complete_and_opening_act_once(floor, crew, engine, redis_conn):
+    """Eight copies of a pick's complete, a waybill's opening and a verification's complete, each with
+    one key and sent at once: each acts once (units into the basket once, one verification, one
+    shipment), and every copy gets the first's answer."""
+    _supervisor, picker, verifier = crew
+    path = _walk_at_its_bin(floor, crew, "MUG-01", 1)
+    ok(call(picker, floor, "POST", f"{path}/scan", {"code": "6901234567809"}))
+    done = _one_answer_and_its_replays(
+        _race(8, lambda: call(picker, floor, "POST", f"{path}/complete", key="complete-k1")))
+    assert done["state"] == "picked"
+    assert on_hand(picker, floor, "MUG-01") == {"A-01-01-01": 9, "BK-017": 1}
+    opened = _race(8, lambda: call(verifier, floor, "POST", "/api/scan/verifications", {"waybill": SF}, key="open-k1"))
+    assert [a.status_code for a in opened] == [201] * 8, [a.text for a in opened]
+    assert len({a.text for a in opened}) == 1 and sum("Idempotent-Replayed" not in a.headers for a in opened) == 1
+    check = opened[0].json()
+    ok(call(verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/scan", {"code": "6901234567809"}))
+    shipped = _one_answer_and_its_replays(_race(8, lambda: call(
+        verifier, floor, "POST", f"/api/scan/verifications/{check['id']}/complete", key="shipped-k1")))
+    assert shipped["state"] == "shipped"
+    run_shipping(redis_conn)
+    assert on_hand(picker, floor, "MUG-01") == {"A-01-01-01": 9}
+    assert len(movements(picker, floor, "MUG-01", "ship")) == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM scan.verifications")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM scan.shipment_outbox")).scalar() == 1
+
+
 def test_flow_a_scan_replayed_after_its_walk_closed_gets_its_first_answer(floor, crew):
     """The last scan's answer was lost, the walk was closed since: its replay gets that answer, not a 409."""
     _supervisor, picker, verifier = crew
