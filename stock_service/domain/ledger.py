@@ -153,10 +153,12 @@ class Written:
     at: datetime
 
 
-def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None) -> list[Written]:
+def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None = None,
+          sku_fields: list[str] | None = None) -> list[Written]:
     """Write the movements and change the balances; a source going below zero refuses them all (409).
 
-    Unknown codes answer 404 in the order of the moves: the SKUs first, then the locations.
+    Unknown codes answer 404 in the order of the moves: the SKUs first (named by `sku_fields`, one
+    per move, where the request named them so), then the locations.
     """
     if not moves:
         return []
@@ -165,7 +167,8 @@ def apply(s: Session, actor: Any, moves: list[Move], idempotency_key: str | None
             raise ValueError(f"unknown movement type {m.type}")
     places = [(code, side) for m in moves for code, side in ((m.source, "from"), (m.target, "to")) if code is not None]
     keys = sorted({(m.sku, code, m.lot) for m in moves for code in (m.source, m.target) if code is not None})
-    may_go_negative = _prepare(s, [(m.sku, "sku") for m in moves], places, keys)
+    fields = sku_fields or ["sku"] * len(moves)
+    may_go_negative = _prepare(s, [(m.sku, field) for m, field in zip(moves, fields, strict=True)], places, keys)
     before = _lock_and_set(s, keys, _deltas(moves))
     _refuse_negative(moves, before, may_go_negative)
     # Balance objects this session loaded earlier no longer say what the table holds.

@@ -37,6 +37,14 @@ def _check_skus(s: Session, lines: list[dict[str, Any]]) -> None:
     ledger.require_skus(s, ((line["sku"], f"lines.{index}.sku") for index, line in enumerate(lines)))
 
 
+def _line_fields(lines: list[dict[str, Any]], skus: list[str]) -> list[str]:
+    """Where the request named each SKU (its first line), for the ledger's 404 on an unknown one."""
+    first: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        first.setdefault(line["sku"], f"lines.{index}.sku")
+    return [first[sku] for sku in skus]
+
+
 def release(s: Session, order_no: str) -> dict[str, Any]:
     """Give an order's promised stock back (cancelled or intercepted)."""
     advisory_xact_lock(s, "stock", "allocation", order_no)
@@ -111,11 +119,11 @@ def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str
     done = _already(s, reference, ("pick",))
     if done:
         return done, False
-    _check_skus(s, lines)
     if stock.ensure_location(s, basket, "basket") != "basket":
         raise ConflictError(code="not_a_basket", details={"basket": basket})
     moves = [Move("pick", ln["sku"], ln["qty"], ln["from_"], basket, reference=reference) for ln in lines]
-    return ledger.apply(s, actor, moves, key), True
+    # The ledger checks the SKUs with the rest (one statement fewer on every pick's complete).
+    return ledger.apply(s, actor, moves, key, sku_fields=[f"lines.{i}.sku" for i in range(len(lines))]), True
 
 
 def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str | None,
@@ -129,13 +137,13 @@ def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str 
     done = _already(s, reference, ("ship",))
     if done:
         return done, False
-    _check_skus(s, lines)
+    # The SKUs are checked by the ledger from a basket, by the plan from the bins.
     if basket is not None:
         ledger.location(s, basket, "basket")
         moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in merge(lines).items()]
     else:
         moves = _from_bins(s, lines, reference)
-    written = ledger.apply(s, actor, moves, key)
+    written = ledger.apply(s, actor, moves, key, sku_fields=_line_fields(lines, [m.sku for m in moves]))
     _close_allocation(s, order_no, "shipped")
     return written, True
 

@@ -51,6 +51,27 @@ def test_picks_statements_do_not_grow_with_their_lines(manager, engine):
     assert balances[("S-1", "BK-001", "")] == 2 and balances[("S-1", "A-01-01-01", "")] == 3
 
 
+def test_picks_are_six_statements_and_an_unknown_sku_moves_nothing(manager, engine):
+    """The reference's lock and its movements, the basket, the ledger's three (with an Idempotency-Key,
+    its insert at the commit): the SKUs are checked by the ledger's first. An unknown SKU is a 404
+    naming its line, and nothing moves."""
+    stocked(manager, skus=2)
+    with statements() as sent:
+        ok(manager.post("/internal/picks", {"reference": "pick:1", "basket": "BK-001", "lines": [
+            {"sku": "S-1", "qty": 1, "from": "A-01-01-01"}, {"sku": "S-2", "qty": 1, "from": "A-01-01-02"}]}))
+    assert len(sent) == 6, sent
+    unknown = manager.post("/internal/picks", {"reference": "pick:2", "basket": "BK-002", "lines": [
+        {"sku": "S-1", "qty": 1, "from": "A-01-01-01"}, {"sku": "NOPE", "qty": 1, "from": "A-01-01-02"}]})
+    assert assert_error(unknown, 404, "unknown_sku") == {"lines.1.sku": "NOPE"}
+    shipped = manager.post("/internal/shipments", {"order_no": "TB1", "basket": "BK-001", "lines": [
+        {"sku": "S-1", "qty": 1}, {"sku": "NOPE", "qty": 1}, {"sku": "S-2", "qty": 1}]})
+    assert assert_error(shipped, 404, "unknown_sku") == {"lines.1.sku": "NOPE"}
+    assert ledger_matches_balances(engine) == {("S-1", "A-01-01-01", ""): 4, ("S-2", "A-01-01-02", ""): 4,
+                                               ("S-1", "BK-001", ""): 1, ("S-2", "BK-001", ""): 1}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM stock.locations WHERE code = 'BK-002'")).scalar() == 0
+
+
 def test_allocations_and_shipments_statements_do_not_grow_with_their_lines(manager):
     """An order of eight lines is allocated and shipped with the statements of an order of one."""
     stocked(manager)
