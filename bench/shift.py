@@ -207,8 +207,7 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
     async def shift_work(hand: Handheld) -> None:
         await mix.WORK[role_of[hand.device]](hand, work)
 
-    target = (len(hands), rate) == TARGET[:2]
-    before = handler_cpu.snapshot(bench.stack) if target else {}
+    before = handler_cpu.snapshot(bench.stack)
     result = await _drive_paced(bench, name, hands, rate, length, stats, shift_work)
     table = Table(f"{len(hands):,} handhelds, each sending one request every {1 / rate:g} s "
                   f"({len(hands) * rate:,.0f} due per s), {length:.0f} s", PERCENTILE_COLUMNS)
@@ -219,11 +218,11 @@ async def _one_run(bench: Bench, section: Section, name: str, hands: list[Handhe
                        if stats.latencies.get(label)]
     table.rows.append(percentiles_row("**all**", result.overall))
     section.tables.append(table)
-    if target:
-        section.tables.append(handler_cpu.table(before, handler_cpu.snapshot(bench.stack), (
-            f"CPU per request at {len(hands):,} handhelds, by service and endpoint, in the thread that served "
-            "it (each service's /metrics before and after the run; the gateway's edge counts every "
-            "forward as `/api/<service>/<path:rest>`)")))
+    # Every run's: what a request costs is read beside what it costs at other loads, in one run.
+    section.tables.append(handler_cpu.table(before, handler_cpu.snapshot(bench.stack), (
+        f"CPU per request at {len(hands):,} handhelds, by service and endpoint, in the thread that served "
+        "it (each service's /metrics before and after the run; the gateway's edge counts every "
+        "forward as `/api/<service>/<path:rest>`)")))
     return result
 
 
