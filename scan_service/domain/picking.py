@@ -32,10 +32,9 @@ def start(s: Rows, actor: Identity, basket: str, refs: list[str] | None, stock: 
         raise InvalidInputError(details={"fields": {"basket": ["Not a basket label (e.g. BK-017)."]}})
     basket = scan.value
     worker = picker or actor
-    if scanrows.basket_on_walk(s, basket):
-        raise ConflictError(code="basket_in_use", details={"basket": basket})
-    claimed = _claim(s, refs, max_orders)
+    claimed = _claim(s, basket, refs, max_orders)  # none while the basket is on a walk
     if not claimed:
+        _refuse_busy(s, basket)
         raise ConflictError(code="no_waiting_orders", details={})
     allocated = [order.order_no for order in claimed]
     plan = _allocate(stock, claimed)
@@ -85,24 +84,31 @@ def _release(stock: Stock, order_nos: list[str]) -> None:
             log.warning("allocation of %s not released; stock's release is idempotent, retry later", order_no)
 
 
-def _claim(s: Rows, refs: list[str] | None, max_orders: int) -> list[scanrows.Ordered]:
+def _refuse_busy(s: Rows, basket: str) -> None:
+    """409 basket_in_use when the basket is on another walk: asked only when the claim found nothing."""
+    if scanrows.basket_on_walk(s, basket):
+        raise ConflictError(code="basket_in_use", details={"basket": basket})
+
+
+def _claim(s: Rows, basket: str, refs: list[str] | None, max_orders: int) -> list[scanrows.Ordered]:
     """The orders for this basket, locked; given as order numbers or waybills, or the next waiting.
 
     A merged parcel is picked whole: the other orders under the same waybill come along, locked by
-    the same statement.
+    the same statement. While the basket is on a walk nothing is locked, and nothing found.
     """
     if not refs:
-        waiting = scanrows.lock_waiting(s, max_orders)
+        waiting = scanrows.lock_waiting(s, max_orders, basket)
         unpaid = [order.order_no for order in waiting if not order.paid]
         notes = scanrows.notes_of(s, unpaid) if unpaid else []
         found = [o for o in waiting if o.paid or allows_unpaid([n for n in notes if n.order_no == o.order_no])]
-        return _with_merged(s, found)
+        return _with_merged(s, basket, found)
     waybills = {ref: recognize(ref, "waybill").value for ref in refs}   # in order, once each
-    by_number = scanrows.lock_named(s, list(waybills), list(waybills.values()))
+    by_number = scanrows.lock_named(s, list(waybills), list(waybills.values()), basket)
     found: list[scanrows.Ordered] = []
     for ref, waybill in waybills.items():
         matches = [by_number[ref]] if ref in by_number else _under(by_number, waybill)
         if not matches:
+            _refuse_busy(s, basket)
             raise NotFoundError(code="unknown_order", details={"order": ref})
         found.extend(m for m in matches if m not in found)
     for order in found:
@@ -110,7 +116,7 @@ def _claim(s: Rows, refs: list[str] | None, max_orders: int) -> list[scanrows.Or
             raise ConflictError(code="order_intercepted", details={"order_no": order.order_no})
         if order.state != "printed":
             raise ConflictError(code="order_not_waiting", details={"order_no": order.order_no, "state": order.state})
-    return _with_merged(s, found, by_number)
+    return _with_merged(s, basket, found, by_number)
 
 
 def _under(orders: dict[str, scanrows.Ordered], waybill: str) -> list[scanrows.Ordered]:
@@ -118,7 +124,7 @@ def _under(orders: dict[str, scanrows.Ordered], waybill: str) -> list[scanrows.O
     return sorted((o for o in orders.values() if o.waybill_no == waybill), key=lambda o: o.merge_into is not None)
 
 
-def _with_merged(s: Rows, found: list[scanrows.Ordered],
+def _with_merged(s: Rows, basket: str, found: list[scanrows.Ordered],
                  locked: dict[str, scanrows.Ordered] | None = None) -> list[scanrows.Ordered]:
     """Each order followed by the waiting orders sharing its waybill, main order first.
 
@@ -127,7 +133,7 @@ def _with_merged(s: Rows, found: list[scanrows.Ordered],
     """
     waybills = sorted({order.waybill_no for order in found if order.waybill_no})
     if locked is None:
-        locked = scanrows.lock_named(s, [], waybills) if waybills else {}
+        locked = scanrows.lock_named(s, [], waybills, basket) if waybills else {}
     taken = {order.order_no for order in found}
     result = list(found)
     for waybill in dict.fromkeys(order.waybill_no for order in found if order.waybill_no):

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import bindparam, exists, func, literal_column, select, update
 
 from common.db import Rows, claim, compiled, cursor, optimistic, with_commit
 from scan_service.models import Order, OrderLine, OrderNote, Pick, PickTask, Verification, VerificationLine
@@ -182,8 +182,8 @@ def _statements() -> dict[str, str]:
         "line_scanned": update(LINES).where(LINES.c.id == bindparam("line_id")).values(scanned=bindparam("scanned")),
         "orders": select(*_ORDERED).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .order_by(ORDERS.c.order_no).with_for_update(),
-        # The next waiting orders; those another picker is claiming are skipped, not waited for.
-        "orders_waiting": select(*_ORDERED).where(ORDERS.c.state == bindparam("state"))
+        # The next waiting orders (none while the basket is on a walk); those claimed are skipped.
+        "orders_waiting": select(*_ORDERED).where(ORDERS.c.state == bindparam("state"), ~_basket_busy(picks))
         .order_by(ORDERS.c.created_at, ORDERS.c.order_no).limit(bindparam("limit")).with_for_update(skip_locked=True),
         "order_notes": select(NOTES.c.id, NOTES.c.order_no, NOTES.c.kind, NOTES.c.text, NOTES.c.operator,
                               NOTES.c.created_at)
@@ -198,9 +198,7 @@ def _statements() -> dict[str, str]:
         .values(state=bindparam("state"), shipped_at=func.now()),
         "orders_verifying": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
         .values(verified_at=func.now()),
-        # The state as a literal: the open-basket unique index is partial (state = 'open') and answers this.
-        "basket_open": select(picks.c.id).where(picks.c.basket == bindparam("basket"),
-                                                picks.c.state == literal_column("'open'")),
+        "basket_open": select(_basket_busy(picks)),
         "pick_closed": update(picks).where(picks.c.id == bindparam("pick_id"))
         .values(state=bindparam("state"), completed_at=func.now(), version=picks.c.version + literal_column("1")),
         "orders_picking": update(ORDERS).where(ORDERS.c.order_no == func.any(bindparam("order_nos")))
@@ -211,14 +209,21 @@ def _statements() -> dict[str, str]:
         "orders_named": _ORDERS_NAMED.format(columns=", ".join(c.name for c in _ORDERED))}
 
 
+def _basket_busy(picks: Any) -> Any:
+    """Whether the basket is on a walk (the open-basket unique index, partial on state = 'open', answers)."""
+    return exists().where(picks.c.basket == bindparam("basket"), picks.c.state == literal_column("'open'"))
+
+
 # A basket's orders named by number or waybill, and every order sharing a waybill with them, all
 # locked by one statement in order-number order. The named orders' waybills are gathered first
 # (an InitPlan): as `waybill_no IN (SELECT ...)` the condition could use no index, and every pick
-# start read the whole orders table.
+# start read the whole orders table. None while the basket is on a walk: the start's check of the
+# basket rides on its claim (a one-time filter), and is asked on its own only when nothing came.
 _ORDERS_NAMED = (
-    "SELECT {columns} FROM scan.orders WHERE order_no = ANY(%(refs)s::text[]) "
+    "SELECT {columns} FROM scan.orders WHERE (order_no = ANY(%(refs)s::text[]) "
     "OR waybill_no = ANY(%(waybills)s::text[] || ARRAY(SELECT waybill_no FROM scan.orders "
-    "WHERE order_no = ANY(%(refs)s::text[]) AND waybill_no IS NOT NULL)) "
+    "WHERE order_no = ANY(%(refs)s::text[]) AND waybill_no IS NOT NULL))) "
+    "AND NOT EXISTS (SELECT FROM scan.picks WHERE basket = %(basket)s AND state = 'open') "
     "ORDER BY order_no FOR UPDATE")
 # Each order of a completed pick to `picked` or `short`, in one statement.
 _ORDERS_PICKED = ("UPDATE scan.orders SET state = r.state, picked_at = now() "
@@ -298,17 +303,19 @@ def lock_orders(s: Rows, order_nos: list[str]) -> list[Ordered]:
 
 
 def basket_on_walk(s: Rows, basket: str) -> bool:
-    return cursor(s).execute(_statements()["basket_open"], {"basket": basket}).fetchone() is not None
+    return cursor(s).execute(_statements()["basket_open"], {"basket": basket}).fetchone()[0]
 
 
-def lock_named(s: Rows, refs: list[str], waybills: list[str]) -> dict[str, Ordered]:
-    """The orders numbered `refs` or under `waybills`, and the others sharing their waybills, locked, with lines."""
-    return _locked(s, "orders_named", {"refs": refs, "waybills": waybills})
+def lock_named(s: Rows, refs: list[str], waybills: list[str], basket: str) -> dict[str, Ordered]:
+    """The orders numbered `refs` or under `waybills`, and the others sharing their waybills, locked, with
+    lines; none while `basket` is on a walk."""
+    return _locked(s, "orders_named", {"refs": refs, "waybills": waybills, "basket": basket})
 
 
-def lock_waiting(s: Rows, limit: int) -> list[Ordered]:
-    """Up to `limit` of the oldest orders waiting to be picked that no one else is claiming, locked, with lines."""
-    return list(_locked(s, "orders_waiting", {"state": "printed", "limit": limit}).values())
+def lock_waiting(s: Rows, limit: int, basket: str) -> list[Ordered]:
+    """Up to `limit` of the oldest orders waiting to be picked that no one else is claiming, locked, with
+    lines; none while `basket` is on a walk."""
+    return list(_locked(s, "orders_waiting", {"state": "printed", "limit": limit, "basket": basket}).values())
 
 
 def lock_parcel(s: Rows, waybill: str) -> list[Ordered]:

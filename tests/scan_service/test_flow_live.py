@@ -179,6 +179,25 @@ def test_flow_pick_scan_replay_counts_once(floor, crew):
     assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"}), 409, "basket_in_use")
 
 
+def test_flow_a_basket_on_a_walk_claims_nothing(floor, crew):
+    """A start on a basket already on a walk is 409 basket_in_use, whether it names its orders or takes
+    the next waiting: the waiting orders stay waiting, unclaimed, for the next basket."""
+    supervisor, picker, _verifier = crew
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", ORDER), 201)
+    second = ORDER | {"order_no": "TB20261122009", "waybill_no": "SF1234567890999"}
+    ok(call(supervisor, floor, "POST", "/api/scan/orders", second), 201)
+    ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017", "orders": [SF]}), 201)
+    for named in ({"orders": ["TB20261122009"]}, {"orders": ["TB-NOPE"]}, {}):
+        assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-017"} | named), 409,
+                     "basket_in_use")
+    assert ok(call(supervisor, floor, "GET", "/api/scan/orders/TB20261122009"))["state"] == "printed"
+    assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-018", "orders": ["TB-NOPE"]}),
+                 404, "unknown_order")
+    moved = ok(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-018"}), 201)
+    assert moved["orders"] == ["TB20261122009"]
+    assert_error(call(picker, floor, "POST", "/api/scan/picks", {"basket": "BK-019"}), 409, "no_waiting_orders")
+
+
 def test_flow_pick_short_opens_count_and_order_goes_short(floor, crew):
     """A shortage while picking is recorded, opens a count of the bin, and the order goes short."""
     supervisor, picker, _verifier = crew

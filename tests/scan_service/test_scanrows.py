@@ -10,7 +10,8 @@ from common import db
 from common.testing import statements
 from scan_service.domain import scanrows
 
-PARAMS = {"refs": ["TB-00042"], "waybills": ["SF-00042"], "order_nos": ["TB-00042"], "waybill": "SF-00042"}
+PARAMS = {"refs": ["TB-00042"], "waybills": ["SF-00042"], "order_nos": ["TB-00042"], "waybill": "SF-00042",
+          "basket": "BK-001", "state": "printed", "limit": 5}
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def history(engine, clean):
         conn.execute(text("ANALYZE scan.orders; ANALYZE scan.order_lines"))
 
 
-@pytest.mark.parametrize("name", ["orders_named", "orders", "order_lines", "parcel"])
+@pytest.mark.parametrize("name", ["orders_named", "orders", "order_lines", "parcel", "basket_open"])
 def test_order_statements_read_by_index_never_the_whole_table(engine, history, name):
     """The keys looked up are index conditions, never a filter over a whole table or index: the named
     orders' lock once read every order (`waybill_no IN (SELECT ...)` can use no index)."""
