@@ -50,6 +50,18 @@ def location(s: Session, code: str, field: str = "location") -> Location:
     return found
 
 
+_KIND = "SELECT kind FROM stock.locations WHERE code = %(code)s"
+
+
+def kind_of(rows: db.Rows, code: str, field: str = "location") -> str:
+    """The kind of a location that must exist (404 naming `field` otherwise), on the unit's cursor:
+    no ORM object, so a unit of work that loads none commits without the Session's machinery."""
+    found = db.cursor(rows).execute(_KIND, {"code": code}).fetchone()
+    if found is None:
+        raise NotFoundError(code="unknown_location", details={field: code})
+    return found[0]
+
+
 def sku(s: Session, code: str, field: str = "sku") -> Sku:
     found = s.get(Sku, code)
     if found is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.db import advisory_xact_lock, cursor
@@ -139,7 +139,7 @@ def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str 
         return done, False
     # The SKUs are checked by the ledger from a basket, by the plan from the bins.
     if basket is not None:
-        ledger.location(s, basket, "basket")
+        ledger.kind_of(s, basket, "basket")
         moves = [Move("ship", sku, qty, basket, None, reference=reference) for sku, qty in merge(lines).items()]
     else:
         moves = _from_bins(s, lines, reference)
@@ -159,16 +159,17 @@ def _close_allocation(s: Session, order_no: str, state: str) -> None:
 
 
 def _close(s: Session, order_no: str, state: str) -> None:
-    """The allocation and its lines together, in one statement (the caller holds the order's lock)."""
-    s.execute(_CLOSE, {"order_no": order_no, "state": state})
+    """The allocation and its lines together, in one statement on the cursor (the caller holds the
+    order's lock): a shipment loads no ORM object and commits without the Session's machinery."""
+    cursor(s).execute(_CLOSE, {"order_no": order_no, "state": state})
     # The session's copy of the allocation, if it holds one, no longer says what the table does.
     for stale in [obj for obj in s.identity_map.values() if isinstance(obj, (Allocation, AllocationLine))]:
         s.expire(stale)
 
 
-_CLOSE = text("WITH closed AS (UPDATE stock.allocations SET state = :state WHERE order_no = :order_no "
-              "AND state = 'open' RETURNING order_no) "
-              "UPDATE stock.allocation_lines SET held = false WHERE order_no IN (SELECT order_no FROM closed)")
+_CLOSE = ("WITH closed AS (UPDATE stock.allocations SET state = %(state)s WHERE order_no = %(order_no)s "
+          "AND state = 'open' RETURNING order_no) "
+          "UPDATE stock.allocation_lines SET held = false WHERE order_no IN (SELECT order_no FROM closed)")
 
 
 def _from_bins(s: Session, lines: list[dict[str, Any]], reference: str) -> list[Move]:

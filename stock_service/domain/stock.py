@@ -38,15 +38,12 @@ WITH made AS (
   VALUES (%(code)s, %(kind)s, '', 0, false) ON CONFLICT (code) DO NOTHING RETURNING kind)
 SELECT kind FROM made UNION ALL SELECT kind FROM stock.locations WHERE code = %(code)s
 """
-_KIND = "SELECT kind FROM stock.locations WHERE code = %(code)s"
 
 
 def ensure_location(rows: db.Rows, code: str, kind: str) -> str:
     """A well-known location (the receiving area, the returns shelf, a basket) created on first use; its kind."""
     found = db.cursor(rows).execute(_ENSURE, {"code": code, "kind": kind}).fetchone()
-    if found is None:
-        found = db.cursor(rows).execute(_KIND, {"code": code}).fetchone()
-    return found[0]
+    return found[0] if found is not None else ledger.kind_of(rows, code)
 
 
 def first_of_kind(s: Session, kind: str, default: str) -> str:
