@@ -123,7 +123,7 @@ def pick(s: Session, actor: Any, key: str | None, *, reference: str, basket: str
         raise ConflictError(code="not_a_basket", details={"basket": basket})
     moves = [Move("pick", ln["sku"], ln["qty"], ln["from_"], basket, reference=reference) for ln in lines]
     # The ledger checks the SKUs with the rest (one statement fewer on every pick's complete).
-    return ledger.apply(s, actor, moves, key, sku_fields=[f"lines.{i}.sku" for i in range(len(lines))]), True
+    return ledger.apply(s, actor, moves, key, sku_fields=_line_fields(lines, [m.sku for m in moves])), True
 
 
 def ship(s: Session, actor: Any, key: str | None, *, order_no: str, basket: str | None,
@@ -192,7 +192,7 @@ def intercept(s: Session, actor: Any, key: str | None, *, order_no: str, basket:
     if done:
         return done, False
     _check_skus(s, lines)
-    ledger.location(s, basket, "basket")
+    ledger.kind_of(s, basket, "basket")
     shelf = stock.first_of_kind(s, "intercept", stock.INTERCEPT)
     held = dict(s.execute(select(Balance.sku, func.sum(Balance.qty)).where(Balance.location == basket)
                           .group_by(Balance.sku)).all())
